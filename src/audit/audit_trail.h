@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,14 +41,14 @@ struct AuditEvent {
   std::string before_hash;     // content hash before the change ("" if none)
   std::string after_hash;      // content hash after the change ("" if none)
   nlohmann::json details = nlohmann::json::object();
-  std::string reason;          // --reason, optional for now
+  std::string reason;  // --reason, optional for now
 };
 
 struct AuditEntry {
   int64_t seq = 0;          // 1, 2, 3, ... without gaps
   int64_t time_micros = 0;  // server UTC time
   AuditEvent event;
-  std::string prev_hash;    // 64 zeros for seq 1
+  std::string prev_hash;  // 64 zeros for seq 1
   std::string entry_hash;
 };
 
@@ -69,9 +70,13 @@ struct AuditFilter {
 
 struct VerifyReport {
   bool ok = true;
+  // Entries read, up to and including the first bad one.
   int64_t entries_checked = 0;
-  int64_t first_bad_seq = 0;  // 0 when ok
-  std::string problem;        // human-readable, names the sequence number and what is wrong
+  // The first sequence number at which the chain is not intact (for a deleted entry: the
+  // missing number). 0 when ok, and also when the problem concerns the checkpoint file itself
+  // (missing, damaged, signed by another key) rather than an entry.
+  int64_t first_bad_seq = 0;
+  std::string problem;  // human-readable, names the sequence number and what is wrong
 };
 
 // The Ed25519 key that signs checkpoints. Sizes are libsodium's crypto_sign_* sizes.
@@ -79,6 +84,12 @@ struct CheckpointKey {
   std::string public_key;  // 32 bytes
   std::string secret_key;  // 64 bytes (empty when only verifying)
 };
+
+// A fresh random key pair. Errors: INTERNAL if libsodium cannot initialize.
+absl::StatusOr<CheckpointKey> GenerateCheckpointKey();
+// The key pair derived from a 32-byte seed (deterministic; for tests and key escrow).
+// Errors: INVALID_ARGUMENT for a seed of another size; INTERNAL as above.
+absl::StatusOr<CheckpointKey> CheckpointKeyFromSeed(std::string_view seed);
 
 class AuditTrail {
  public:
@@ -88,32 +99,46 @@ class AuditTrail {
   // Errors: INVALID_ARGUMENT if actor or action is empty; store errors.
   absl::StatusOr<AuditEntry> Append(store::SqlSession& session, AuditEvent event) const;
 
-  // Entries matching `filter`, oldest first.
+  // Entries matching `filter`, oldest first. Errors: INVALID_ARGUMENT for a negative limit;
+  // store errors.
   absl::StatusOr<std::vector<AuditEntry>> List(store::MetadataStore& store,
                                                const AuditFilter& filter) const;
 
   // Recomputes the whole chain. A broken chain is reported in the VerifyReport (ok=false),
   // not as an error status; errors are reserved for being unable to read at all.
   // If `checkpoint_path` names an existing checkpoint file, also checks its signature with
-  // `key.public_key` and that the chain contains the checkpointed entry unchanged.
+  // `key.public_key` and that the chain contains the checkpointed entry unchanged. If it names
+  // no file while the chain has entries, the report is ok=false ("checkpoint missing"); an
+  // empty chain without a checkpoint is ok. An empty `checkpoint_path` skips the checkpoint.
+  // Errors: INVALID_ARGUMENT if a checkpoint is to be checked and key.public_key is not 32
+  // bytes; store and I/O errors.
   absl::StatusOr<VerifyReport> Verify(store::MetadataStore& store,
                                       const std::filesystem::path& checkpoint_path,
                                       const CheckpointKey& key) const;
 
-  // Writes the checkpoint for the current head of the chain (atomically).
-  // Requires key.secret_key. Errors: store/I/O errors.
+  // Writes the checkpoint for the current head of the chain (atomically), inside a write
+  // transaction so the head cannot move meanwhile. Before signing, re-checks the entries since
+  // the previous checkpoint (all entries if there is none) and that the previous checkpoint's
+  // entry is still there, so a truncated or edited chain is never re-signed.
+  // Requires key.secret_key (key.public_key may be empty; if set it must match).
+  // Errors: INVALID_ARGUMENT for a bad key; DATA_LOSS (nothing written) if the chain is broken
+  // or the existing checkpoint is damaged, signed by another key or no longer in the chain;
+  // store/I/O errors.
   absl::Status WriteCheckpoint(store::MetadataStore& store,
                                const std::filesystem::path& checkpoint_path,
                                const CheckpointKey& key) const;
 
   // Writes every entry as JSON lines (one EntryToJson per line, oldest first), atomically.
+  // The entries are exported as stored, without verifying them. Errors: store/I/O errors.
   absl::Status Export(store::MetadataStore& store, const std::filesystem::path& output) const;
 
  private:
   const common::Clock& clock_;
 };
 
-// Re-verifies an exported JSONL file on its own (chain, sequence, hashes).
+// Re-verifies an exported JSONL file on its own (chain, sequence, hashes). A file cut short
+// after a whole line cannot be told from a shorter trail; compare its last entry with the
+// signed checkpoint for that.
 // Errors: NOT_FOUND, INVALID_ARGUMENT for a line that is not an entry (reported in the report
 // instead when the line parses but the chain is broken).
 absl::StatusOr<VerifyReport> VerifyExportFile(const std::filesystem::path& path);

@@ -32,7 +32,8 @@ namespace assay::store {
 using SqlValue = std::variant<std::monostate, int64_t, double, std::string>;
 
 // One result row. Accessors require the index to be in range; the typed getters return the
-// zero value for NULL (use IsNull to tell them apart).
+// zero value for NULL (use IsNull to tell them apart) and convert other types the way SQLite
+// does (REAL truncates to INTEGER, TEXT is parsed as a number, numbers print as TEXT).
 class SqlRow {
  public:
   explicit SqlRow(std::vector<SqlValue> values) : values_(std::move(values)) {}

@@ -1,0 +1,127 @@
+#include "store/migrations.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/absl_compat.h"
+#include "common/status_macros.h"
+#include "store/metadata_store.h"
+
+namespace assay::store {
+namespace {
+
+constexpr std::string_view kCreateSchemaMigrations =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, applied_at_micros INTEGER NOT NULL)";
+
+constexpr std::string_view kMaxVersion = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+
+absl::StatusOr<int> CurrentVersion(SqlSession& session) {
+  ASSAY_ASSIGN_OR_RETURN(std::vector<SqlRow> rows, session.Query(kMaxVersion));
+  return rows.empty() ? 0 : static_cast<int>(rows[0].GetInt(0));
+}
+
+absl::Status NewerSchemaError(int found, int known) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("workspace was created by a newer assay (schema ", found, ", this build knows ",
+                   known, "); upgrade assay"));
+}
+
+}  // namespace
+
+const std::vector<Migration>& SqliteMigrations() {
+  // Migration 1: the catalog tables and the append-only audit log. Times are microseconds
+  // since the Unix epoch, UTC, in INTEGER columns. Long statements are split into adjacent
+  // literals, which clang-tidy mistakes for missing commas.
+  // NOLINTBEGIN(bugprone-suspicious-missing-comma)
+  static const std::vector<Migration>* const kMigrations = new std::vector<Migration>{
+      {1,
+       "workspace, projects, datasets, dataset versions and the audit log",
+       {
+           "CREATE TABLE workspace_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+           "CREATE TABLE projects ("
+           "key TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', "
+           "created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL)",
+           "CREATE TABLE datasets ("
+           "id INTEGER PRIMARY KEY, project_key TEXT NOT NULL REFERENCES projects(key), "
+           "name TEXT NOT NULL, created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL, "
+           "UNIQUE (project_key, name))",
+           "CREATE TABLE dataset_versions ("
+           "id INTEGER PRIMARY KEY, dataset_id INTEGER NOT NULL REFERENCES datasets(id), "
+           "version INTEGER NOT NULL, sha256 TEXT NOT NULL, row_count INTEGER NOT NULL, "
+           "column_count INTEGER NOT NULL, byte_size INTEGER NOT NULL, "
+           "schema_json TEXT NOT NULL, profile_json TEXT NOT NULL, source_json TEXT NOT NULL, "
+           "created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL, "
+           "UNIQUE (dataset_id, version), UNIQUE (dataset_id, sha256))",
+           "CREATE TABLE audit_log ("
+           "seq INTEGER PRIMARY KEY, time_micros INTEGER NOT NULL, actor TEXT NOT NULL, "
+           "action TEXT NOT NULL, project_key TEXT NOT NULL, object_type TEXT NOT NULL, "
+           "object_id TEXT NOT NULL, object_version TEXT NOT NULL, before_hash TEXT NOT NULL, "
+           "after_hash TEXT NOT NULL, details_json TEXT NOT NULL, reason TEXT NOT NULL, "
+           "prev_hash TEXT NOT NULL, entry_hash TEXT NOT NULL)",
+           "CREATE INDEX audit_log_project ON audit_log(project_key)",
+           "CREATE INDEX audit_log_object ON audit_log(object_id)",
+           // Append-only: the database itself refuses UPDATE and DELETE on the audit log.
+           "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+           "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+           "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+           "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+       }},
+  };
+  // NOLINTEND(bugprone-suspicious-missing-comma)
+  return *kMigrations;
+}
+
+int LatestVersion(const std::vector<Migration>& migrations) {
+  return migrations.empty() ? 0 : migrations.back().version;
+}
+
+absl::StatusOr<int> ApplyMigrations(MetadataStore& store, const std::vector<Migration>& migrations,
+                                    int64_t now_micros) {
+  for (size_t index = 0; index < migrations.size(); ++index) {
+    if (migrations[index].version != static_cast<int>(index) + 1) {
+      return absl::InternalError(absl::StrCat("migration list is not numbered 1..N: entry ", index,
+                                              " has version ", migrations[index].version));
+    }
+  }
+  const int known = LatestVersion(migrations);
+
+  int version = 0;
+  ASSAY_RETURN_IF_ERROR(store.WithTransaction([&](SqlSession& session) -> absl::Status {
+    ASSAY_RETURN_IF_ERROR(session.Execute(kCreateSchemaMigrations));
+    ASSAY_ASSIGN_OR_RETURN(version, CurrentVersion(session));
+    return absl::OkStatus();
+  }));
+  if (version > known) return NewerSchemaError(version, known);
+
+  for (const Migration& migration : migrations) {
+    if (migration.version <= version) continue;
+    absl::Status status = store.WithTransaction([&](SqlSession& session) -> absl::Status {
+      // Another process may have migrated since we looked; re-read under the write lock.
+      ASSAY_ASSIGN_OR_RETURN(const int current, CurrentVersion(session));
+      if (current > known) return NewerSchemaError(current, known);
+      if (current >= migration.version) return absl::OkStatus();
+      for (std::string_view statement : migration.statements) {
+        ASSAY_RETURN_IF_ERROR(session.Execute(statement));
+      }
+      return session.Execute(
+          "INSERT INTO schema_migrations (version, applied_at_micros) VALUES (?, ?)",
+          {int64_t{migration.version}, now_micros});
+    });
+    if (!status.ok()) {
+      if (status.code() == absl::StatusCode::kFailedPrecondition &&
+          absl::StartsWith(status.message(), "workspace was created by a newer assay")) {
+        return status;
+      }
+      return absl::Status(
+          status.code(),
+          absl::StrCat("schema migration ", migration.version, " (", Absl(migration.description),
+                       ") failed and was rolled back: ", status.message()));
+    }
+    version = migration.version;
+  }
+  return version;
+}
+
+}  // namespace assay::store

@@ -16,7 +16,8 @@ namespace assay::common {
 namespace {
 
 absl::Status OsError(std::string_view what, const std::filesystem::path& path) {
-  return absl::InternalError(absl::StrCat(Absl(what), " ", path.string(), ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat(Absl(what), " ", path.string(), ": ", std::strerror(errno)));
 }
 
 std::string TempSuffix() {
@@ -44,8 +45,8 @@ absl::Status DurableRename(const std::filesystem::path& from, const std::filesys
 absl::Status AtomicWriteFile(const std::filesystem::path& path, std::string_view contents,
                              std::filesystem::perms perms) {
   const std::filesystem::path temp = path.string() + TempSuffix();
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        static_cast<mode_t>(perms));
+  const int fd =
+      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(perms));
   if (fd < 0) return OsError("cannot create", temp);
   size_t written = 0;
   while (written < contents.size()) {

@@ -40,8 +40,7 @@ std::string HexEncode(std::string_view bytes) {
 }
 
 std::string HexEncode(const Sha256Digest& digest) {
-  return HexEncode(
-      std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string Sha256Hex(std::string_view bytes) {

@@ -14,9 +14,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define ASSAY_RETURN_IF_ERROR(expr)              \
-  do {                                           \
-    ::absl::Status assay_status_ = (expr);       \
+#define ASSAY_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status assay_status_ = (expr);         \
     if (!assay_status_.ok()) return assay_status_; \
   } while (false)
 
@@ -26,8 +26,8 @@
 #define ASSAY_ASSIGN_OR_RETURN(lhs, expr) \
   ASSAY_ASSIGN_OR_RETURN_IMPL_(ASSAY_STATUS_CONCAT_(assay_statusor_, __LINE__), lhs, expr)
 
-#define ASSAY_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
-  auto statusor = (expr);                                 \
+#define ASSAY_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr)  \
+  auto statusor = (expr);                                  \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

@@ -14,8 +14,8 @@ namespace {
 
 absl::Status CheckValidity(const std::vector<uint8_t>& validity, size_t rows) {
   if (!validity.empty() && validity.size() != (rows + 7) / 8) {
-    return absl::InvalidArgumentError(absl::StrCat("validity bitmap has ", validity.size(),
-                                                   " bytes, expected ", (rows + 7) / 8));
+    return absl::InvalidArgumentError(
+        absl::StrCat("validity bitmap has ", validity.size(), " bytes, expected ", (rows + 7) / 8));
   }
   return absl::OkStatus();
 }
@@ -105,8 +105,7 @@ absl::StatusOr<Column> Column::FromFloat64s(std::vector<double> values,
   return column;
 }
 
-absl::StatusOr<Column> Column::FromDates(std::vector<int32_t> days,
-                                         std::vector<uint8_t> validity) {
+absl::StatusOr<Column> Column::FromDates(std::vector<int32_t> days, std::vector<uint8_t> validity) {
   if (auto status = CheckValidity(validity, days.size()); !status.ok()) return status;
   Column column(DataType::kDate);
   column.size_ = static_cast<int64_t>(days.size());

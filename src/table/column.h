@@ -89,10 +89,10 @@ class Column {
   int64_t size_ = 0;
   int64_t null_count_ = 0;
   std::vector<uint8_t> validity_;
-  std::vector<uint8_t> u8_;     // kBool
-  std::vector<int32_t> i32_;    // kDate
-  std::vector<int64_t> i64_;    // kInt64, kTimestamp
-  std::vector<double> f64_;     // kFloat64
+  std::vector<uint8_t> u8_;       // kBool
+  std::vector<int32_t> i32_;      // kDate
+  std::vector<int64_t> i64_;      // kInt64, kTimestamp
+  std::vector<double> f64_;       // kFloat64
   std::vector<int64_t> offsets_;  // kString
   std::string bytes_;             // kString
 };

@@ -33,7 +33,7 @@ std::string_view DataTypeName(DataType type);
 // Inverse of DataTypeName; nullopt for an unknown name.
 std::optional<DataType> DataTypeFromName(std::string_view name);
 
-bool IsNumeric(DataType type);  // int64 or float64
+bool IsNumeric(DataType type);   // int64 or float64
 bool IsTemporal(DataType type);  // date or timestamp
 
 }  // namespace assay::table

@@ -27,9 +27,8 @@ std::string Schema::NameList(int limit) const {
 
 absl::StatusOr<Table> Table::Make(Schema schema, std::vector<Column> columns) {
   if (static_cast<size_t>(schema.num_fields()) != columns.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("schema has ", schema.num_fields(),
-                                                   " fields but ", columns.size(),
-                                                   " columns were given"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "schema has ", schema.num_fields(), " fields but ", columns.size(), " columns were given"));
   }
   absl::flat_hash_set<std::string_view> names;
   int64_t rows = columns.empty() ? 0 : columns[0].size();
@@ -42,9 +41,9 @@ absl::StatusOr<Table> Table::Make(Schema schema, std::vector<Column> columns) {
       return absl::InvalidArgumentError(absl::StrCat("duplicate column name \"", field.name, "\""));
     }
     if (columns[i].type() != field.type) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "column \"", field.name, "\" is declared ", Absl(DataTypeName(field.type)), " but holds ",
-          Absl(DataTypeName(columns[i].type()))));
+      return absl::InvalidArgumentError(absl::StrCat("column \"", field.name, "\" is declared ",
+                                                     Absl(DataTypeName(field.type)), " but holds ",
+                                                     Absl(DataTypeName(columns[i].type()))));
     }
     if (columns[i].size() != rows) {
       return absl::InvalidArgumentError(absl::StrCat("column \"", field.name, "\" has ",

@@ -10,8 +10,8 @@ namespace assay::common {
 namespace {
 
 std::filesystem::path TempDir() {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("assay_files_test_" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("assay_files_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return dir;
 }
@@ -31,9 +31,10 @@ TEST(Files, AtomicWriteReplacesAndLeavesNoTemporaries) {
 TEST(Files, AtomicWriteHonoursPermissions) {
   const auto dir = TempDir();
   const auto path = dir / "secret";
-  ASSERT_TRUE(AtomicWriteFile(path, "k", std::filesystem::perms::owner_read |
-                                             std::filesystem::perms::owner_write)
-                  .ok());
+  ASSERT_TRUE(
+      AtomicWriteFile(path, "k",
+                      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+          .ok());
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

@@ -64,12 +64,10 @@ TEST(Table, MakeValidatesShape) {
   auto ints = Column::FromInt64s({1, 2});
   auto more = Column::FromInt64s({1, 2, 3});
   EXPECT_TRUE(Table::Make(Schema({{"a", DataType::kInt64}}), {*ints}).ok());
-  EXPECT_FALSE(Table::Make(Schema({{"a", DataType::kInt64}, {"b", DataType::kInt64}}),
-                           {*ints, *more})
-                   .ok());
-  EXPECT_FALSE(Table::Make(Schema({{"a", DataType::kInt64}, {"a", DataType::kInt64}}),
-                           {*ints, *ints})
-                   .ok());
+  EXPECT_FALSE(
+      Table::Make(Schema({{"a", DataType::kInt64}, {"b", DataType::kInt64}}), {*ints, *more}).ok());
+  EXPECT_FALSE(
+      Table::Make(Schema({{"a", DataType::kInt64}, {"a", DataType::kInt64}}), {*ints, *ints}).ok());
   EXPECT_FALSE(Table::Make(Schema({{"a", DataType::kString}}), {*ints}).ok());
   auto table = Table::Make(Schema({{"a", DataType::kInt64}}), {*ints});
   auto missing = table->GetColumn("b");

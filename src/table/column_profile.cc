@@ -38,26 +38,6 @@ void ReserveFresh(std::vector<T>& values, size_t size) {
   internal::AdviseHugePages(values.data(), values.capacity() * sizeof(T));
 }
 
-// std::allocator that advises huge pages for large blocks, for hash maps that grow to
-// millions of entries (each rehash allocates a fresh table).
-template <typename T>
-struct HugePageAllocator {
-  using value_type = T;
-  HugePageAllocator() = default;
-  template <typename U>
-  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: implicit by the Allocator rules
-  T* allocate(size_t n) {
-    T* data = std::allocator<T>().allocate(n);
-    internal::AdviseHugePages(data, n * sizeof(T));
-    return data;
-  }
-  void deallocate(T* data, size_t n) { std::allocator<T>().deallocate(data, n); }
-  template <typename U>
-  bool operator==(const HugePageAllocator<U>&) const {
-    return true;
-  }
-};
-
 // Above this many distinct values a hash map stops being cache-resident and sorting is faster.
 constexpr size_t kMaxHashedDistinct = 1 << 16;
 
@@ -480,56 +460,161 @@ struct StringKeyEq {
   }
 };
 
-void ProfileString(const Column& column, ColumnProfile& profile) {
-  // Keys view the column's byte buffer: no string is copied per value.
-  absl::flat_hash_map<StringKey, int64_t, StringKeyHash, StringKeyEq,
-                      HugePageAllocator<std::pair<const StringKey, int64_t>>>
-      counts;
-  // Lookups in a large map are cache misses; once the map outgrows the caches, prefetching
-  // the slot of a row a few rows ahead overlaps them.
-  constexpr int64_t kPrefetchDistance = 8;
-  constexpr size_t kPrefetchAbove = 1 << 16;
-  const int64_t rows = column.size();
-  const char* end = column.string_bytes().data() + column.string_bytes().size();
-  for (int64_t row = 0; row < rows; ++row) {
-    if (counts.size() > kPrefetchAbove && row + kPrefetchDistance < rows) {
-      counts.prefetch(StringKey(column.StringAt(row + kPrefetchDistance), end));
-    }
-    if (column.IsValid(row)) ++counts[StringKey(column.StringAt(row), end)];
+// Keeps the kProfileTopValues most frequent (value, count) pairs offered to it, ordered by
+// count descending, then value ascending.
+class TopValues {
+ public:
+  // Whether a value with this count could enter the top list (lets callers skip reading it).
+  bool Wants(int64_t count) const {
+    return top_.size() < static_cast<size_t>(kProfileTopValues) || count >= top_.front().count;
   }
-  profile.distinct = static_cast<int64_t>(counts.size());
-  if (counts.empty()) return;
+  // Notes a value's length in code points for min_length/max_length.
+  void NoteLength(int64_t length) {
+    min_length_ = std::min(min_length_, length);
+    max_length_ = std::max(max_length_, length);
+  }
+  // Offers one distinct value with its count.
+  void Offer(std::string_view value, int64_t count) {
+    const Entry entry{value, count};
+    if (top_.size() < static_cast<size_t>(kProfileTopValues)) {
+      top_.push_back(entry);
+      std::push_heap(top_.begin(), top_.end(), MoreFrequentEntry);
+    } else if (count >= top_.front().count && MoreFrequentEntry(entry, top_.front())) {
+      std::pop_heap(top_.begin(), top_.end(), MoreFrequentEntry);
+      top_.back() = entry;
+      std::push_heap(top_.begin(), top_.end(), MoreFrequentEntry);
+    }
+  }
+  // Fills top_values, min_length and max_length (the latter two only if a value was offered).
+  void MoveTo(ColumnProfile& profile) {
+    std::sort_heap(top_.begin(), top_.end(), MoreFrequentEntry);
+    for (const Entry& entry : top_) {
+      profile.top_values.push_back(ValueCount{std::string(entry.value), entry.count});
+    }
+    if (max_length_ >= 0) {
+      profile.min_length = min_length_;
+      profile.max_length = max_length_;
+    }
+    top_.clear();
+  }
 
+ private:
   struct Entry {
     std::string_view value;
     int64_t count;
   };
-  const auto more_frequent = [](const Entry& a, const Entry& b) {
+  // A heap whose front is the least frequent of the best so far.
+  static bool MoreFrequentEntry(const Entry& a, const Entry& b) {
     return a.count != b.count ? a.count > b.count : a.value < b.value;
+  }
+  std::vector<Entry> top_;
+  int64_t min_length_ = std::numeric_limits<int64_t>::max();
+  int64_t max_length_ = -1;
+};
+
+// Distinct values and counts of a high-cardinality string column without a giant hash map:
+// hash every valid row once (a sequential pass over the byte buffer), bucket the (hash, row)
+// pairs by the hash's top 16 bits, sort each small bucket, and walk runs of equal hashes.
+// Equal hashes are confirmed by comparing the strings, so the result is exact even when two
+// different strings collide.
+void StringRunsBySorting(const Column& column, ColumnProfile& profile, TopValues& top) {
+  struct HashedRow {
+    uint64_t hash;
+    int64_t row;
   };
-  // A bounded heap whose front is the least frequent of the best kProfileTopValues so far.
-  std::vector<Entry> top;
-  int64_t min_length = std::numeric_limits<int64_t>::max();
-  int64_t max_length = 0;
-  for (const auto& [key, count] : counts) {
-    const int64_t length = CodePoints(key.inline_view());
-    min_length = std::min(min_length, length);
-    max_length = std::max(max_length, length);
-    if (top.size() < static_cast<size_t>(kProfileTopValues)) {
-      top.push_back(Entry{key.view(), count});
-      std::push_heap(top.begin(), top.end(), more_frequent);
-    } else if (count >= top.front().count && more_frequent(Entry{key.view(), count}, top.front())) {
-      std::pop_heap(top.begin(), top.end(), more_frequent);
-      top.back() = Entry{key.view(), count};
-      std::push_heap(top.begin(), top.end(), more_frequent);
+  const int64_t rows = column.size();
+  std::vector<HashedRow> hashed;
+  ReserveFresh(hashed, static_cast<size_t>(rows - column.null_count()));
+  constexpr int kBucketBits = 16;
+  std::vector<int64_t> bucket_start((size_t{1} << kBucketBits) + 1, 0);
+  for (int64_t row = 0; row < rows; ++row) {
+    if (!column.IsValid(row)) continue;
+    const std::string_view value = column.StringAt(row);
+    top.NoteLength(CodePoints(value));
+    const uint64_t hash = absl::HashOf(Absl(value));
+    hashed.push_back(HashedRow{hash, row});
+    ++bucket_start[(hash >> (64 - kBucketBits)) + 1];
+  }
+  for (size_t bucket = 1; bucket < bucket_start.size(); ++bucket) {
+    bucket_start[bucket] += bucket_start[bucket - 1];
+  }
+  std::vector<HashedRow> sorted;
+  ReserveFresh(sorted, hashed.size());
+  sorted.resize(hashed.size());
+  {
+    std::vector<int64_t> next(bucket_start.begin(), bucket_start.end() - 1);
+    for (const HashedRow& entry : hashed) sorted[next[entry.hash >> (64 - kBucketBits)]++] = entry;
+  }
+  hashed = std::vector<HashedRow>();  // release before sorting
+  const auto by_hash_then_row = [](const HashedRow& a, const HashedRow& b) {
+    return a.hash != b.hash ? a.hash < b.hash : a.row < b.row;
+  };
+  for (size_t bucket = 0; bucket + 1 < bucket_start.size(); ++bucket) {
+    std::sort(sorted.begin() + bucket_start[bucket], sorted.begin() + bucket_start[bucket + 1],
+              by_hash_then_row);
+  }
+
+  int64_t distinct = 0;
+  std::vector<std::string_view> group;  // distinct strings within one run of equal hashes
+  std::vector<int64_t> group_counts;
+  for (size_t begin = 0; begin < sorted.size();) {
+    size_t end = begin + 1;
+    while (end < sorted.size() && sorted[end].hash == sorted[begin].hash) ++end;
+    if (end == begin + 1) {
+      // A value seen once: read its text only if it could still make the top list.
+      ++distinct;
+      if (top.Wants(1)) top.Offer(column.StringAt(sorted[begin].row), 1);
+      begin = end;
+      continue;
+    }
+    group.clear();
+    group_counts.clear();
+    for (size_t i = begin; i < end; ++i) {
+      const std::string_view value = column.StringAt(sorted[i].row);
+      size_t g = 0;
+      while (g < group.size() && group[g] != value) ++g;  // a collision makes g > 0: rare
+      if (g == group.size()) {
+        group.push_back(value);
+        group_counts.push_back(0);
+      }
+      ++group_counts[g];
+    }
+    for (size_t g = 0; g < group.size(); ++g) {
+      if (top.Wants(group_counts[g])) top.Offer(group[g], group_counts[g]);
+    }
+    distinct += static_cast<int64_t>(group.size());
+    begin = end;
+  }
+  profile.distinct = distinct;
+}
+
+void ProfileString(const Column& column, ColumnProfile& profile) {
+  const int64_t rows = column.size();
+  // Few distinct values: one pass with a cache-resident hash map. Keys view the column's byte
+  // buffer: no string is copied per value. Once the map outgrows kMaxHashedDistinct it stops
+  // being cache-resident, and sorting hashes is faster (both paths give identical results).
+  TopValues top;
+  absl::flat_hash_map<StringKey, int64_t, StringKeyHash, StringKeyEq> counts;
+  const char* end = column.string_bytes().data() + column.string_bytes().size();
+  bool too_many = false;
+  for (int64_t row = 0; row < rows; ++row) {
+    if (column.IsValid(row)) ++counts[StringKey(column.StringAt(row), end)];
+    if (counts.size() > kMaxHashedDistinct) {
+      too_many = true;
+      break;
     }
   }
-  std::sort_heap(top.begin(), top.end(), more_frequent);
-  for (const Entry& entry : top) {
-    profile.top_values.push_back(ValueCount{std::string(entry.value), entry.count});
+  if (too_many) {
+    counts = {};
+    StringRunsBySorting(column, profile, top);
+  } else {
+    profile.distinct = static_cast<int64_t>(counts.size());
+    for (const auto& [key, count] : counts) {
+      top.NoteLength(CodePoints(key.inline_view()));
+      top.Offer(key.view(), count);
+    }
   }
-  profile.min_length = min_length;
-  profile.max_length = max_length;
+  top.MoveTo(profile);
 }
 
 void ProfileBool(const Column& column, ColumnProfile& profile) {

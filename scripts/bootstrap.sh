@@ -23,6 +23,11 @@ packages=(
   time                   # /usr/bin/time for peak-memory figures in bench/
 )
 
+# `bootstrap.sh --fuzz` also installs what `make fuzz` needs (clang and its libFuzzer runtime).
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
+
 missing=()
 for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

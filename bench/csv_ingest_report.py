@@ -1,0 +1,280 @@
+#!/usr/bin/python3
+"""Turns the raw runs of bench/csv_ingest.sh into its report (Markdown and JSON).
+
+Reads, for tool in (assay, pandas) and run in 1..RUNS, the files the driver left in --work:
+TOOL.RUN.rc (exit status), TOOL.RUN.time (GNU time "%e %M %U %S": wall seconds, peak RSS
+KiB, user and system CPU seconds),
+TOOL.RUN.out (the tool's JSON on stdout) and TOOL.RUN.err. Keeps the best (lowest) wall
+time of the successful runs and the highest peak RSS, checks that each tool saw the expected
+number of rows, and judges the goals of the ingest issue: assay >= 10x pandas in MB/s and
+>= 400 MB/s. Prints the Markdown report, writes it to --markdown and the same numbers to
+--json. Exit status 1 if a tool failed or miscounted rows (a missed goal is not a failure).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+GOAL_RATIO = 10.0
+GOAL_MB_PER_S = 400.0
+TOOLS = ("assay", "pandas")
+LABELS = {
+    "assay": "assay dataset import",
+    "pandas": "pandas.read_csv",
+}
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return ""
+
+
+def parse_json_output(text):
+    """The tool's JSON object: the whole stdout, else its last line that parses."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    for line in reversed(text.splitlines()):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    return None
+
+
+def collect_runs(work, tool, runs, expected_rows):
+    """One dict per run: ok, seconds, peak_kib, output, error."""
+    results = []
+    for run in range(1, runs + 1):
+        prefix = os.path.join(work, f"{tool}.{run}")
+        rc_text = read_text(prefix + ".rc").strip()
+        rc = int(rc_text) if rc_text else 1
+        time_lines = read_text(prefix + ".time").strip().splitlines()
+        seconds = peak_kib = cpu_seconds = None
+        if time_lines:
+            fields = time_lines[-1].split()
+            if len(fields) == 4:
+                seconds, peak_kib = float(fields[0]), int(fields[1])
+                cpu_seconds = float(fields[2]) + float(fields[3])
+        output = parse_json_output(read_text(prefix + ".out"))
+        error = None
+        if rc != 0:
+            stderr_tail = read_text(prefix + ".err").strip().splitlines()[-5:]
+            error = f"exit status {rc}: " + " | ".join(stderr_tail)
+        elif seconds is None:
+            error = "no GNU time figures"
+        elif not isinstance(output, dict):
+            error = "stdout is not a JSON object: " + read_text(prefix + ".out")[:200]
+        elif output.get("rows") != expected_rows:
+            error = f"reported {output.get('rows')} rows, the file has {expected_rows}"
+        results.append({"run": run, "ok": error is None, "seconds": seconds,
+                        "cpu_seconds": cpu_seconds, "peak_rss_kib": peak_kib,
+                        "output": output, "error": error})
+    return results
+
+
+def summarize(tool, runs, file_bytes):
+    good = [run for run in runs if run["ok"]]
+    summary = {"tool": tool, "label": LABELS[tool], "ok": bool(good) and len(good) == len(runs),
+               "runs": runs}
+    if not good:
+        summary["error"] = next(run["error"] for run in runs if run["error"])
+        return summary
+    best = min(good, key=lambda run: run["seconds"])
+    peak_kib = max(run["peak_rss_kib"] for run in good)
+    seconds = max(best["seconds"], 0.01)  # GNU time reports centiseconds
+    summary.update({
+        "seconds": best["seconds"],
+        "mb_per_s": file_bytes / 1e6 / seconds,
+        "cpu_seconds": best["cpu_seconds"],
+        "peak_rss_mib": peak_kib / 1024.0,
+        "peak_rss_over_file": peak_kib * 1024.0 / file_bytes,
+        "output": best["output"],
+    })
+    if not summary["ok"]:
+        summary["error"] = next(run["error"] for run in runs if run["error"])
+    return summary
+
+
+def cpu_model():
+    for line in read_text("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def git_commit(repo_root):
+    try:
+        return subprocess.run(["git", "-C", repo_root, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def fmt(value, digits):
+    return f"{value:,.{digits}f}"
+
+
+def render_markdown(report):
+    file_info = report["file"]
+    machine = report["machine"]
+    lines = [
+        "# CSV ingest benchmark",
+        "",
+        f"- File: `{file_info['name']}`, {file_info['bytes']:,} bytes, "
+        f"{file_info['rows']:,} rows, seed {file_info['seed']} (generated by "
+        "`assay_gen_mixed_csv`: ints, floats, strings with quoted commas and doubled quotes, "
+        "dates, ISO 8601 timestamps, bools, ~2% empty fields).",
+        f"- Machine: {machine['cores']} cores ({machine['cpu']}), {machine['kernel']}; "
+        f"{report['date']}; commit {report['commit']}; load average "
+        f"{report['load_before']} before, {report['load_after']} after.",
+        f"- Method: each tool ran {report['runs']} times, interleaved, best wall time kept; "
+        "the file was read once beforehand so the page cache is warm for both. Wall time, "
+        "peak RSS and CPU time from GNU time (`/usr/bin/time -f '%e %M %U %S'`), whole "
+        "process; CPU s is from the run with the best wall time. "
+        "MB = 10^6 bytes, MiB = 2^20 bytes.",
+        "",
+        "| tool | wall s | MB/s | CPU s (user+sys) | peak RSS MiB | peak RSS / file size |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for tool in TOOLS:
+        entry = report["tools"][tool]
+        if "seconds" in entry:
+            lines.append(f"| {entry['label']} | {fmt(entry['seconds'], 2)} | "
+                         f"{fmt(entry['mb_per_s'], 1)} | {fmt(entry['cpu_seconds'], 2)} | "
+                         f"{fmt(entry['peak_rss_mib'], 0)} | "
+                         f"{fmt(entry['peak_rss_over_file'], 2)}x |")
+        else:
+            lines.append(f"| {entry['label']} | FAILED | | | | |")
+    lines.append("")
+
+    pandas_entry = report["tools"]["pandas"]
+    pandas_inner = report.get("pandas_read_csv_only")
+    if pandas_inner:
+        lines.append(f"pandas.read_csv alone (timed inside Python, without interpreter start-up "
+                     f"and `import pandas`): {fmt(pandas_inner['seconds'], 2)} s = "
+                     f"{fmt(pandas_inner['mb_per_s'], 1)} MB/s.")
+        lines.append("")
+    ratios = report.get("ratios")
+    if ratios:
+        lines.append(f"Ratio assay / pandas in MB/s: **{fmt(ratios['wall'], 1)}x** on wall time of "
+                     f"both processes; {fmt(ratios['read_csv_only'], 1)}x against read_csv alone.")
+        lines.append("")
+    lines += ["| goal | measured | result |", "|---|---:|---|"]
+    for goal in report["goals"]:
+        lines.append(f"| {goal['goal']} | {goal['measured']} | {goal['result']} |")
+    lines.append("")
+    lines.append("The ratio goal is judged against pandas.read_csv alone, the figure most "
+                 "favourable to pandas.")
+
+    assay_entry = report["tools"]["assay"]
+    if isinstance(assay_entry.get("output"), dict):
+        output = assay_entry["output"]
+        lines.append("")
+        lines.append(f"assay committed version `{output.get('version')}`, sha256 "
+                     f"`{str(output.get('sha256'))[:16]}...`, {output.get('rows'):,} rows"
+                     + (f", {output['stored_bytes']:,} bytes stored"
+                        if isinstance(output.get("stored_bytes"), int) else "") + ".")
+        schema = output.get("schema")
+        if isinstance(schema, list) and all(isinstance(field, dict) for field in schema):
+            lines.append("")
+            lines.append("assay inferred types: " + ", ".join(
+                f"{field.get('name')} {field.get('type')}" for field in schema) + ".")
+    if isinstance(pandas_entry.get("output"), dict):
+        dtypes = pandas_entry["output"].get("dtypes", {})
+        lines.append("")
+        lines.append("pandas dtypes: " + ", ".join(f"{name} {dtype}"
+                                                   for name, dtype in dtypes.items()) +
+                     " (by default pandas leaves dates, timestamps and a bool column with "
+                     "nulls as Python objects).")
+    for tool in TOOLS:
+        entry = report["tools"][tool]
+        for run in entry["runs"]:
+            if run["error"]:
+                lines.append("")
+                lines.append(f"**{entry['label']} run {run['run']} failed:** {run['error']}")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--runs", type=int, required=True)
+    parser.add_argument("--csv", required=True)
+    parser.add_argument("--file-bytes", type=int, required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--expected-rows", type=int, required=True)
+    parser.add_argument("--load-before", default="")
+    parser.add_argument("--load-after", default="")
+    parser.add_argument("--markdown", required=True)
+    parser.add_argument("--json", required=True)
+    args = parser.parse_args()
+
+    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tools = {tool: summarize(tool, collect_runs(args.work, tool, args.runs, args.expected_rows),
+                             args.file_bytes)
+             for tool in TOOLS}
+    report = {
+        "benchmark": "csv_ingest",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git_commit(repo_root),
+        "machine": {"cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release()},
+        "load_before": args.load_before,
+        "load_after": args.load_after,
+        "runs": args.runs,
+        "file": {"name": os.path.relpath(args.csv, repo_root), "bytes": args.file_bytes,
+                 "rows": args.expected_rows, "seed": args.seed},
+        "tools": tools,
+    }
+
+    assay_entry, pandas_entry = tools["assay"], tools["pandas"]
+    pandas_output = pandas_entry.get("output")
+    if isinstance(pandas_output, dict) and pandas_output.get("seconds"):
+        inner_seconds = max(float(pandas_output["seconds"]), 0.001)
+        report["pandas_read_csv_only"] = {"seconds": inner_seconds,
+                                          "mb_per_s": args.file_bytes / 1e6 / inner_seconds}
+    goals = []
+    if "mb_per_s" in assay_entry and "mb_per_s" in pandas_entry:
+        strict_pandas = report.get("pandas_read_csv_only", pandas_entry)["mb_per_s"]
+        report["ratios"] = {"wall": assay_entry["mb_per_s"] / pandas_entry["mb_per_s"],
+                            "read_csv_only": assay_entry["mb_per_s"] / strict_pandas}
+        ratio = report["ratios"]["read_csv_only"]
+        goals.append({"goal": f">= {GOAL_RATIO:g}x pandas (MB/s)",
+                      "measured": f"{ratio:.1f}x",
+                      "result": "PASS" if ratio >= GOAL_RATIO else "MISS"})
+    else:
+        goals.append({"goal": f">= {GOAL_RATIO:g}x pandas (MB/s)", "measured": "n/a",
+                      "result": "MISS (a tool failed)"})
+    if "mb_per_s" in assay_entry:
+        speed = assay_entry["mb_per_s"]
+        goals.append({"goal": f">= {GOAL_MB_PER_S:g} MB/s typed ingest",
+                      "measured": f"{speed:.1f} MB/s",
+                      "result": "PASS" if speed >= GOAL_MB_PER_S else "MISS"})
+    else:
+        goals.append({"goal": f">= {GOAL_MB_PER_S:g} MB/s typed ingest", "measured": "n/a",
+                      "result": "MISS (assay failed)"})
+    report["goals"] = goals
+
+    markdown = render_markdown(report)
+    sys.stdout.write("\n" + markdown)
+    with open(args.markdown, "w", encoding="utf-8") as handle:
+        handle.write(markdown)
+    with open(args.json, "w", encoding="utf-8") as handle:
+        json.dump(report, handle, indent=2)
+        handle.write("\n")
+    return 0 if all(tools[tool]["ok"] for tool in TOOLS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

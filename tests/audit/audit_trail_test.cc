@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "store/metadata_store.h"
 #include "store/sqlite_metadata_store.h"
+#include "tests/testing/temp_dir.h"
 
 namespace assay::audit {
 namespace {
@@ -32,24 +33,7 @@ using ::testing::HasSubstr;
 constexpr int64_t kStart = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
 const std::string kGenesis(64, '0');
 
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("assay_audit_test_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ::assay::test::TempDir;
 
 // What an attacker with file access does: a plain sqlite3 connection to the workspace file.
 class RawConnection {

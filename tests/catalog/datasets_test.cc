@@ -7,6 +7,7 @@
 #include "catalog/workspace.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace assay::catalog {
 namespace {
@@ -16,16 +17,17 @@ namespace fs = std::filesystem;
 class DatasetCatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("assay_catalog_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
+    temp_ = std::make_unique<test::TempDir>();
+    dir_ = temp_->path();
     auto workspace = Workspace::Init(dir_ / "ws", actor_, clock_);
     ASSERT_TRUE(workspace.ok()) << workspace.status();
     workspace_ = std::move(*workspace);
     ASSERT_TRUE(ProjectCatalog(*workspace_).Create("CHURN", "", "", actor_).ok());
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    workspace_.reset();
+    temp_.reset();
+  }
 
   fs::path Csv(const std::string& name, const std::string& contents) {
     const fs::path path = dir_ / name;
@@ -35,6 +37,7 @@ class DatasetCatalogTest : public ::testing::Test {
 
   common::FakeClock clock_{1'700'000'000'000'000};
   Actor actor_{"alice", ""};
+  std::unique_ptr<test::TempDir> temp_;
   fs::path dir_;
   std::unique_ptr<Workspace> workspace_;
 };

@@ -18,6 +18,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/temp_dir.h"
 
 namespace {
 
@@ -59,14 +60,11 @@ pid_t Spawn(const std::vector<std::string>& args, const fs::path& dir) {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           (std::string("assay_e2e_") + info->name() + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    temp_ = std::make_unique<assay::test::TempDir>();
+    dir_ = temp_->path();
     home_ = dir_ / "ws";
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override { temp_.reset(); }
 
   // Runs assay --home <home_> args... to completion.
   Result Run(std::vector<std::string> args, bool with_home = true) {
@@ -104,6 +102,7 @@ class CliTest : public ::testing::Test {
     Ok({"project", "create", "CHURN", "--name", "HCP churn"});
   }
 
+  std::unique_ptr<assay::test::TempDir> temp_;
   fs::path dir_;
   fs::path home_;
 };

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "store/metadata_store.h"
 #include "store/migrations.h"
+#include "tests/testing/temp_dir.h"
 
 namespace assay::store {
 namespace {
@@ -25,25 +26,7 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kNow = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("assay_sqlite_store_test_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ::assay::test::TempDir;
 
 // A second connection, as another assay process (or an attacker) would have it.
 class RawConnection {

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "common/civil_time.h"
+
 namespace assay::bench {
 namespace {
 
@@ -39,40 +41,14 @@ constexpr std::array<std::string_view, 4> kQuotedTerms = {
     "\"copay card\"",
 };
 
-// Days from 1970-01-01 to a civil date and back: Howard Hinnant, "chrono-Compatible
-// Low-Level Date Algorithms" (days_from_civil / civil_from_days).
-constexpr int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+using common::CivilDate;
+using common::CivilFromDays;
+using common::DaysFromCivil;
 
-struct CivilDate {
-  int64_t year;
-  unsigned month;
-  unsigned day;
-};
-
-constexpr CivilDate CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2), m, d};
-}
-
-constexpr int64_t kFirstRxFirstDay = DaysFromCivil(2010, 1, 1);
-constexpr int64_t kFirstRxLastDay = DaysFromCivil(2026, 11, 28);
-constexpr int64_t kCallFirstSecond = DaysFromCivil(2025, 1, 1) * 86400;
-constexpr int64_t kCallLastSecond = DaysFromCivil(2026, 11, 28) * 86400;
+const int64_t kFirstRxFirstDay = DaysFromCivil(2010, 1, 1);
+const int64_t kFirstRxLastDay = DaysFromCivil(2026, 11, 28);
+const int64_t kCallFirstSecond = int64_t{DaysFromCivil(2025, 1, 1)} * 86400;
+const int64_t kCallLastSecond = int64_t{DaysFromCivil(2026, 11, 28)} * 86400;
 
 // NPI check digit: Luhn over the 9-digit base prefixed with "80840", which adds a constant 24
 // to the Luhn sum (CMS, "Requirements for National Provider Identifier (NPI) and NPI
@@ -109,7 +85,7 @@ void AppendPadded(std::string* out, uint64_t value, int width) {
 }
 
 void AppendDate(std::string* out, int64_t days) {
-  const CivilDate date = CivilFromDays(days);
+  const CivilDate date = CivilFromDays(static_cast<int32_t>(days));
   AppendPadded(out, static_cast<uint64_t>(date.year), 4);
   out->push_back('-');
   AppendPadded(out, date.month, 2);

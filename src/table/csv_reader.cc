@@ -1983,9 +1983,9 @@ absl::StatusOr<Table> ReadCsvImpl(std::string_view input, const CsvReadOptions& 
     if (it == ctx.names.end()) {
       std::vector<Field> known;
       for (const std::string& name : ctx.names) known.push_back(Field{name, DataType::kString});
-      return absl::InvalidArgumentError(
-          absl::StrCat("column_types names column \"", field.name, "\", which ", source,
-                       " does not have (columns: ", Schema(std::move(known)).NameList(), ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "an explicit type (--type) names column \"", field.name, "\", which ", source,
+          " does not have (columns: ", Schema(std::move(known)).NameList(), ")"));
     }
     ctx.explicit_types[static_cast<size_t>(it - ctx.names.begin())] = field.type;
     ctx.has_explicit = true;

@@ -531,9 +531,10 @@ TEST(CsvReader, ExplicitTypeMismatchIsABadRow) {
 TEST(CsvReader, ExplicitTypeForUnknownColumnIsAnError) {
   CsvReadOptions options;
   options.column_types = {{"npi_id", DataType::kInt64}};
-  EXPECT_THAT(ReadError("hcp_id,specialty\n1,x\n", options),
-              HasSubstr("column_types names column \"npi_id\", which CSV input does not have "
-                        "(columns: hcp_id, specialty)"));
+  EXPECT_THAT(
+      ReadError("hcp_id,specialty\n1,x\n", options),
+      HasSubstr("an explicit type (--type) names column \"npi_id\", which CSV input does not have "
+                "(columns: hcp_id, specialty)"));
   options.column_types = {{"hcp_id", DataType::kInt64}, {"hcp_id", DataType::kString}};
   EXPECT_THAT(ReadError("hcp_id\n1\n", options), HasSubstr("lists column \"hcp_id\" twice"));
 }

@@ -310,6 +310,51 @@ TEST_F(CliTest, TamperingWithTheDatabaseIsReported) {
   EXPECT_NE(result.out.find("seq 2"), std::string::npos) << result.out << result.err;
 }
 
+TEST_F(CliTest, ConcurrentImportsNeverDuplicateOrLoseVersions) {
+  InitWithProject();
+  const fs::path a = WriteFile("a.csv", kProviders);
+  const fs::path b =
+      WriteFile("b.csv", std::string(kProviders) + "4,Oncology,60601,3.5,2024-03-01,false\n");
+  // Four processes at once: two with identical content, two with different content.
+  std::vector<pid_t> pids;
+  std::vector<fs::path> dirs;
+  for (const fs::path& file : {a, a, b, b}) {
+    dirs.push_back(dir_ / ("run" + std::to_string(dirs.size())));
+    fs::create_directories(dirs.back());
+    pids.push_back(
+        Spawn({"--home", home_.string(), "dataset", "import", "CHURN/providers", file.string()},
+              dirs.back()));
+  }
+  for (size_t i = 0; i < pids.size(); ++i) {
+    int status = 0;
+    ::waitpid(pids[i], &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Slurp(dirs[i] / "stderr");
+  }
+  const nlohmann::json versions = Json({"dataset", "versions", "CHURN/providers"});
+  ASSERT_EQ(versions.size(), 2u) << versions.dump();
+  EXPECT_NE(versions[0]["sha256"], versions[1]["sha256"]);
+  EXPECT_EQ(Run({"audit", "verify"}).exit_code, 0);
+  const nlohmann::json imports = Json({"audit", "log", "--object", "CHURN/providers"});
+  int import_entries = 0;
+  for (const auto& entry : imports) {
+    const auto& event = entry.contains("event") ? entry["event"] : entry;
+    import_entries += event["action"] == "dataset.import";
+  }
+  EXPECT_EQ(import_entries, 2);
+}
+
+TEST_F(CliTest, AuditLogFiltersByProjectAndLimit) {
+  InitWithProject();
+  Ok({"project", "create", "OTHER"});
+  Ok({"dataset", "import", "OTHER/x", WriteFile("p.csv", kProviders).string()});
+  const nlohmann::json churn = Json({"audit", "log", "--project", "CHURN"});
+  ASSERT_EQ(churn.size(), 1u);  // project.create only
+  const nlohmann::json newest = Json({"audit", "log", "--limit", "2"});
+  ASSERT_EQ(newest.size(), 2u);
+  const auto& last = newest[1].contains("event") ? newest[1]["event"] : newest[1];
+  EXPECT_EQ(last["action"], "dataset.import");
+}
+
 // Writes a CSV large enough that an import takes a noticeable time.
 fs::path WriteBigCsv(const fs::path& dir, int rows) {
   const fs::path path = dir / "big.csv";

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "store/metadata_store.h"
 #include "store/sqlite_metadata_store.h"
+#include "tests/testing/raw_sqlite.h"
 #include "tests/testing/temp_dir.h"
 
 namespace assay::audit {
@@ -35,26 +36,16 @@ const std::string kGenesis(64, '0');
 
 using ::assay::test::TempDir;
 
-// What an attacker with file access does: a plain sqlite3 connection to the workspace file.
-class RawConnection {
+// What an attacker with file access does: a plain sqlite3 connection to the workspace file,
+// with the append-only triggers dropped so rows can be edited and deleted.
+class RawConnection : public test::RawSqlite {
  public:
-  explicit RawConnection(const fs::path& path) {
-    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
-  }
-  ~RawConnection() { sqlite3_close(db_); }
-  void Exec(const std::string& sql) {
-    char* error = nullptr;
-    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
-    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (error != nullptr ? error : "");
-    sqlite3_free(error);
-  }
+  using RawSqlite::RawSqlite;
+  void Exec(const std::string& sql) { MustExec(sql); }
   void DropTriggers() {
-    Exec("DROP TRIGGER audit_log_no_update");
-    Exec("DROP TRIGGER audit_log_no_delete");
+    MustExec("DROP TRIGGER audit_log_no_update");
+    MustExec("DROP TRIGGER audit_log_no_delete");
   }
-
- private:
-  sqlite3* db_ = nullptr;
 };
 
 CheckpointKey KeyFromSeed(char fill) {

@@ -2,7 +2,6 @@
 // workspace, as a user would, and checks exit codes, output and the state left behind.
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/raw_sqlite.h"
 #include "tests/testing/temp_dir.h"
 
 namespace {
@@ -297,14 +297,11 @@ TEST_F(CliTest, AuditRecordsEveryChangeAndVerifies) {
 TEST_F(CliTest, TamperingWithTheDatabaseIsReported) {
   InitWithProject();
   Ok({"dataset", "import", "CHURN/providers", WriteFile("p.csv", kProviders).string()});
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((home_ / "assay.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "DROP TRIGGER audit_log_no_update;"
-                         "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  {
+    assay::test::RawSqlite db(home_ / "assay.db");
+    db.MustExec("DROP TRIGGER audit_log_no_update");
+    db.MustExec("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2");
+  }
   const Result result = Run({"audit", "verify"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.out.find("seq 2"), std::string::npos) << result.out << result.err;

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "store/metadata_store.h"
 #include "store/migrations.h"
+#include "tests/testing/raw_sqlite.h"
 #include "tests/testing/temp_dir.h"
 
 namespace assay::store {
@@ -29,30 +30,7 @@ constexpr int64_t kNow = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
 using ::assay::test::TempDir;
 
 // A second connection, as another assay process (or an attacker) would have it.
-class RawConnection {
- public:
-  explicit RawConnection(const fs::path& path) {
-    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
-  }
-  ~RawConnection() { sqlite3_close(db_); }
-  int Exec(const std::string& sql) {
-    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
-  }
-  std::string QueryText(const std::string& sql) {
-    sqlite3_stmt* statement = nullptr;
-    std::string out;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
-        sqlite3_step(statement) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(statement, 0);
-      if (text != nullptr) out = reinterpret_cast<const char*>(text);
-    }
-    sqlite3_finalize(statement);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+using RawConnection = test::RawSqlite;
 
 std::unique_ptr<MetadataStore> OpenOrDie(const fs::path& path, SqliteOptions options = {}) {
   static const common::FakeClock clock(kNow);

@@ -13,7 +13,6 @@
 namespace assay {
 
 inline absl::string_view Absl(std::string_view text) { return {text.data(), text.size()}; }
-inline std::string_view Std(absl::string_view text) { return {text.data(), text.size()}; }
 
 }  // namespace assay
 

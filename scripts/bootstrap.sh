@@ -17,6 +17,9 @@ packages=(
   libzstd-dev            # native table format compression
   libfast-float-dev      # float parsing in the CSV reader
   libsimdjson-dev        # UTF-8 validation in the CSV reader (JSON on the scoring path later)
+  libyaml-cpp-dev        # flow.yaml
+  libre2-dev             # regular expressions in recipes and quality rules (linear time)
+  libutf8proc-dev        # Unicode case mapping, normalization and accent stripping
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pandas python3-numpy # benchmark peer (pandas.read_csv)

@@ -83,5 +83,21 @@ TEST(FuzzSmoke, TableFormatDecoderSurvivesMutations) {
   RunMutations({*encoded, encoded->substr(0, encoded->size() / 2), ""}, &FuzzTableFormat);
 }
 
+TEST(FuzzSmoke, ExpressionCompilerSurvivesMutations) {
+  RunMutations(
+      {
+          "i * 2 + f / 3 - `n a` % 4",
+          "if(b and not isNull(s), upper(trim(s)) + 'x', coalesce(s, \"none\"))",
+          "dateDiff(t, d, 'months') > 3 or dateAdd(d, -1, 'years') < date('2024-01-01')",
+          "round(pow(abs(f), 0.5), 2) >= max(i, 1, -9223372036854775808)",
+          "concat(substring(s, -2, 5), replace(s, 'A', ''), toString(year(now())))",
+          "contains(lower(s), 'é') || startsWith(s, 'A') && endsWith(s, ' ') != false",
+          "toNumber(s) <> log(f, 10) or sqrt(exp(i)) = ceil(floor(f))",
+          "((((-i))))",
+          "",
+      },
+      &FuzzExpressionCompile);
+}
+
 }  // namespace
 }  // namespace assay::fuzz

@@ -22,6 +22,12 @@ void FuzzCsvReader(const uint8_t* data, size_t size);
 // and decoding again gives an equal table.
 void FuzzTableFormat(const uint8_t* data, size_t size);
 
+// Compiles the bytes as a formula (expr::Expression::Compile) against a fixed schema with
+// every column type. A rejected formula must give INVALID_ARGUMENT starting "position N: ";
+// an accepted one must evaluate over a small table with nulls to a column of its
+// result_type() with one value per row and zeroed null slots.
+void FuzzExpressionCompile(const uint8_t* data, size_t size);
+
 }  // namespace assay::fuzz
 
 #endif  // ASSAY_TESTS_FUZZ_FUZZ_TARGETS_H_

@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
 constexpr char kSelectVersion[] =
     "SELECT d.project_key, d.name, v.version, v.sha256, v.row_count, v.column_count, "
     "v.byte_size, v.schema_json, v.profile_json, v.source_json, v.created_by, "
-    "v.created_at_micros FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id";
+    "v.created_at_micros, v.id, c.report_json FROM dataset_versions v "
+    "JOIN datasets d ON d.id = v.dataset_id "
+    "LEFT JOIN version_checks c ON c.dataset_version_id = v.id";
 
 absl::StatusOr<nlohmann::json> ParseStoredJson(const std::string& text, std::string_view what) {
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -44,7 +46,16 @@ absl::StatusOr<DatasetVersion> VersionFromRow(const store::SqlRow& row) {
   ASSAY_ASSIGN_OR_RETURN(version.source, ParseStoredJson(row.GetText(9), "source"));
   version.created_by = row.GetText(10);
   version.created_at_micros = row.GetInt(11);
+  version.id = row.GetInt(12);
+  if (!row.IsNull(13)) {
+    ASSAY_ASSIGN_OR_RETURN(version.checks, ParseStoredJson(row.GetText(13), "quality report"));
+  }
   return version;
+}
+
+// User-provided text (paths, column names) may hold invalid UTF-8; store it replaced.
+std::string DumpJson(const nlohmann::json& json) {
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string DelimiterName(char delimiter) {
@@ -109,7 +120,8 @@ absl::StatusOr<ImportResult> DatasetCatalog::ImportCsv(const DatasetName& name,
                                                        const fs::path& csv_path,
                                                        const table::CsvReadOptions& options,
                                                        const Actor& actor,
-                                                       const ImportProgress& progress) {
+                                                       const ImportProgress& progress,
+                                                       const VersionChecker& checker) {
   ASSAY_RETURN_IF_ERROR(ValidateProjectKey(name.project));
   ASSAY_RETURN_IF_ERROR(ValidateDatasetName(name.name));
   ASSAY_RETURN_IF_ERROR(ProjectCatalog(workspace_).Get(name.project).status());
@@ -166,90 +178,136 @@ absl::StatusOr<ImportResult> DatasetCatalog::ImportCsv(const DatasetName& name,
       {"skipped_rows", result.report.skipped_rows},
   };
 
+  nlohmann::json checks;
+  if (checker) {
+    ASSAY_ASSIGN_OR_RETURN(checks, checker(table));
+  }
+
   enter_stage(kStageStore);
   // The object first, durably: if we die after this, it is merely unreferenced.
   ASSAY_RETURN_IF_ERROR(workspace_.objects().PutWithHash(encoded, sha256));
   enter_stage(kStageCommit);
 
-  DatasetVersion version;
-  version.dataset = name;
-  version.sha256 = sha256;
-  version.row_count = table.num_rows();
-  version.column_count = table.num_columns();
-  version.byte_size = static_cast<int64_t>(encoded.size());
-  version.schema = table.schema();
-  version.profile = profile;
-  version.source = source;
-  version.created_by = actor.user;
-  version.created_at_micros = workspace_.clock().NowMicros();
-
-  bool duplicate = false;
+  StagedTable staged;
+  staged.sha256 = sha256;
+  staged.byte_size = static_cast<int64_t>(encoded.size());
+  staged.row_count = table.num_rows();
+  staged.schema = table.schema();
+  staged.profile = profile;
+  CommittedVersion committed;
   ASSAY_RETURN_IF_ERROR(workspace_.Mutate(actor, [&](Workspace::Change& change) -> absl::Status {
-    auto& sql = change.sql();
-    ASSAY_ASSIGN_OR_RETURN(auto ids, sql.Query("SELECT id FROM datasets WHERE project_key = ? "
-                                               "AND name = ?",
-                                               {name.project, name.name}));
-    if (ids.empty()) {
-      ASSAY_ASSIGN_OR_RETURN(
-          ids, sql.Query("INSERT INTO datasets (project_key, name, "
-                         "created_by, created_at_micros) VALUES (?, ?, ?, ?) "
-                         "RETURNING id",
-                         {name.project, name.name, actor.user, version.created_at_micros}));
-      audit::AuditEvent created;
-      created.action = "dataset.create";
-      created.project_key = name.project;
-      created.object_type = "dataset";
-      created.object_id = name.ToString();
-      ASSAY_RETURN_IF_ERROR(change.Audit(std::move(created)).status());
-    }
-    const int64_t dataset_id = ids.at(0).GetInt(0);
-    // Another process may have stored the same content since the check above.
-    ASSAY_ASSIGN_OR_RETURN(auto same, sql.Query("SELECT version FROM dataset_versions WHERE "
-                                                "dataset_id = ? AND sha256 = ?",
-                                                {dataset_id, sha256}));
-    if (!same.empty()) {
-      duplicate = true;
-      return absl::OkStatus();
-    }
-    ASSAY_ASSIGN_OR_RETURN(auto latest, sql.Query("SELECT version, sha256 FROM dataset_versions "
-                                                  "WHERE dataset_id = ? ORDER BY version DESC "
-                                                  "LIMIT 1",
-                                                  {dataset_id}));
-    version.version = latest.empty() ? 1 : latest[0].GetInt(0) + 1;
-    const std::string before_hash = latest.empty() ? "" : latest[0].GetText(1);
-    ASSAY_RETURN_IF_ERROR(sql.Execute(
-        "INSERT INTO dataset_versions (dataset_id, version, sha256, row_count, column_count, "
-        "byte_size, schema_json, profile_json, source_json, created_by, created_at_micros) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {dataset_id, version.version, sha256, version.row_count, version.column_count,
-         version.byte_size, SchemaToJson(version.schema).dump(), profile.dump(), source.dump(),
-         actor.user, version.created_at_micros}));
-    audit::AuditEvent imported;
-    imported.action = "dataset.import";
-    imported.project_key = name.project;
-    imported.object_type = "dataset";
-    imported.object_id = name.ToString();
-    imported.object_version = version.Label();
-    imported.before_hash = before_hash;
-    imported.after_hash = sha256;
-    imported.details = {{"rows", version.row_count},
-                        {"columns", version.column_count},
-                        {"stored_bytes", version.byte_size},
-                        {"source", source}};
-    return change.Audit(std::move(imported)).status();
+    ASSAY_ASSIGN_OR_RETURN(committed,
+                           CommitVersion(change, name, staged, source, checks, "dataset.import",
+                                         actor.user, workspace_.clock().NowMicros()));
+    return absl::OkStatus();
   }));
   enter_stage("");
-  if (duplicate) {
-    ASSAY_ASSIGN_OR_RETURN(auto same, QueryVersions("d.project_key = ? AND d.name = ? AND "
-                                                    "v.sha256 = ?",
-                                                    {name.project, name.name, sha256}));
-    if (same.empty()) return absl::InternalError("a concurrent import vanished");
-    result.version = std::move(same.front());
-    return result;
-  }
-  result.created = true;
-  result.version = std::move(version);
+  result.created = committed.created;
+  result.version = std::move(committed.version);
   return result;
+}
+
+absl::StatusOr<StagedTable> DatasetCatalog::Stage(const table::Table& table) const {
+  StagedTable staged;
+  ASSAY_ASSIGN_OR_RETURN(const std::string encoded, table::EncodeTable(table));
+  staged.sha256 = common::Sha256Hex(encoded);
+  staged.byte_size = static_cast<int64_t>(encoded.size());
+  staged.row_count = table.num_rows();
+  staged.schema = table.schema();
+  staged.profile = table::ProfileToJson(table::ProfileTable(table));
+  ASSAY_RETURN_IF_ERROR(workspace_.objects().PutWithHash(encoded, staged.sha256));
+  return staged;
+}
+
+absl::StatusOr<CommittedVersion> DatasetCatalog::CommitVersion(
+    Workspace::Change& change, const DatasetName& name, const StagedTable& staged,
+    const nlohmann::json& source, const nlohmann::json& checks, std::string_view action,
+    const std::string& user, int64_t now_micros) {
+  ASSAY_RETURN_IF_ERROR(ValidateProjectKey(name.project));
+  ASSAY_RETURN_IF_ERROR(ValidateDatasetName(name.name));
+  auto& sql = change.sql();
+  CommittedVersion committed;
+  ASSAY_ASSIGN_OR_RETURN(auto ids, sql.Query("SELECT id FROM datasets WHERE project_key = ? "
+                                             "AND name = ?",
+                                             {name.project, name.name}));
+  if (ids.empty()) {
+    ASSAY_ASSIGN_OR_RETURN(ids, sql.Query("INSERT INTO datasets (project_key, name, "
+                                          "created_by, created_at_micros) VALUES (?, ?, ?, ?) "
+                                          "RETURNING id",
+                                          {name.project, name.name, user, now_micros}));
+    audit::AuditEvent created;
+    created.action = "dataset.create";
+    created.project_key = name.project;
+    created.object_type = "dataset";
+    created.object_id = name.ToString();
+    ASSAY_RETURN_IF_ERROR(change.Audit(std::move(created)).status());
+  }
+  const int64_t dataset_id = ids.at(0).GetInt(0);
+  // Identical content never makes a second version (another process may have stored it since
+  // the caller last looked).
+  ASSAY_ASSIGN_OR_RETURN(
+      auto same,
+      sql.Query(absl::StrCat(kSelectVersion, " WHERE v.dataset_id = ? AND v.sha256 = ?"),
+                {dataset_id, staged.sha256}));
+  if (!same.empty()) {
+    ASSAY_ASSIGN_OR_RETURN(committed.version, VersionFromRow(same.front()));
+    return committed;
+  }
+  ASSAY_ASSIGN_OR_RETURN(auto latest, sql.Query("SELECT version, sha256 FROM dataset_versions "
+                                                "WHERE dataset_id = ? ORDER BY version DESC "
+                                                "LIMIT 1",
+                                                {dataset_id}));
+  DatasetVersion& version = committed.version;
+  version.dataset = name;
+  version.version = latest.empty() ? 1 : latest[0].GetInt(0) + 1;
+  version.sha256 = staged.sha256;
+  version.row_count = staged.row_count;
+  version.column_count = staged.schema.num_fields();
+  version.byte_size = staged.byte_size;
+  version.schema = staged.schema;
+  version.profile = staged.profile;
+  version.source = source;
+  version.created_by = user;
+  version.created_at_micros = now_micros;
+  version.checks = checks;
+  const std::string before_hash = latest.empty() ? "" : latest[0].GetText(1);
+  ASSAY_ASSIGN_OR_RETURN(
+      auto inserted,
+      sql.Query("INSERT INTO dataset_versions (dataset_id, version, sha256, row_count, "
+                "column_count, byte_size, schema_json, profile_json, source_json, created_by, "
+                "created_at_micros) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                {dataset_id, version.version, version.sha256, version.row_count,
+                 version.column_count, version.byte_size, SchemaToJson(version.schema).dump(),
+                 version.profile.dump(), DumpJson(source), user, now_micros}));
+  version.id = inserted.at(0).GetInt(0);
+  nlohmann::json check_summary = nullptr;
+  if (!checks.is_null()) {
+    const bool passed = checks.value("passed", false);
+    ASSAY_RETURN_IF_ERROR(sql.Execute(
+        "INSERT INTO version_checks (dataset_version_id, rules_sha256, passed, report_json) "
+        "VALUES (?, ?, ?, ?)",
+        {version.id, checks.value("rules_sha256", std::string()), int64_t{passed ? 1 : 0},
+         DumpJson(checks)}));
+    check_summary = {{"passed", passed},
+                     {"errors", checks.value("errors", 0)},
+                     {"warnings", checks.value("warnings", 0)}};
+  }
+  audit::AuditEvent event;
+  event.action = std::string(action);
+  event.project_key = name.project;
+  event.object_type = "dataset";
+  event.object_id = name.ToString();
+  event.object_version = version.Label();
+  event.before_hash = before_hash;
+  event.after_hash = version.sha256;
+  event.details = {{"rows", version.row_count},
+                   {"columns", version.column_count},
+                   {"stored_bytes", version.byte_size},
+                   {"source", source}};
+  if (!check_summary.is_null()) event.details["checks"] = check_summary;
+  ASSAY_RETURN_IF_ERROR(change.Audit(std::move(event)).status());
+  committed.created = true;
+  return committed;
 }
 
 absl::StatusOr<std::vector<DatasetSummary>> DatasetCatalog::List(const std::string& project) const {
@@ -330,6 +388,14 @@ absl::StatusOr<table::Table> DatasetCatalog::LoadTable(const DatasetVersion& ver
                                             " (restore the workspace's objects/ from backup)"));
   }
   return table::DecodeTable(*bytes);
+}
+
+absl::StatusOr<DatasetVersion> DatasetCatalog::GetById(int64_t id) const {
+  ASSAY_ASSIGN_OR_RETURN(auto versions, QueryVersions("v.id = ?", {id}));
+  if (versions.empty()) {
+    return absl::NotFoundError(absl::StrCat("no dataset version with id ", id));
+  }
+  return std::move(versions.front());
 }
 
 }  // namespace assay::catalog

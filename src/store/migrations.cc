@@ -68,6 +68,55 @@ const std::vector<Migration>& SqliteMigrations() {
            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
            "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
        }},
+      {2,
+       "recipes, quality rules, runs and their inputs and outputs (the flow and its lineage)",
+       {
+           // A recipe is a named node of a project's flow; its definition (type, inputs,
+           // outputs, config) is versioned like data. removed_at_micros is set when a flow
+           // apply drops it (the history stays).
+           "CREATE TABLE recipes ("
+           "id INTEGER PRIMARY KEY, project_key TEXT NOT NULL REFERENCES projects(key), "
+           "name TEXT NOT NULL, created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL, "
+           "removed_at_micros INTEGER, UNIQUE (project_key, name))",
+           "CREATE TABLE recipe_versions ("
+           "id INTEGER PRIMARY KEY, recipe_id INTEGER NOT NULL REFERENCES recipes(id), "
+           "version INTEGER NOT NULL, type TEXT NOT NULL, inputs_json TEXT NOT NULL, "
+           "outputs_json TEXT NOT NULL, config_json TEXT NOT NULL, "
+           "definition_sha256 TEXT NOT NULL, created_by TEXT NOT NULL, "
+           "created_at_micros INTEGER NOT NULL, UNIQUE (recipe_id, version))",
+           // Quality rules of a dataset (by name: they apply to every future version),
+           // versioned; the latest version is in force.
+           "CREATE TABLE dataset_rules ("
+           "id INTEGER PRIMARY KEY, project_key TEXT NOT NULL REFERENCES projects(key), "
+           "dataset_name TEXT NOT NULL, version INTEGER NOT NULL, rules_json TEXT NOT NULL, "
+           "rules_sha256 TEXT NOT NULL, created_by TEXT NOT NULL, "
+           "created_at_micros INTEGER NOT NULL, UNIQUE (project_key, dataset_name, version))",
+           // The quality report of one dataset version, written with the version.
+           "CREATE TABLE version_checks ("
+           "dataset_version_id INTEGER PRIMARY KEY REFERENCES dataset_versions(id), "
+           "rules_sha256 TEXT NOT NULL, passed INTEGER NOT NULL, report_json TEXT NOT NULL)",
+           // One execution of a recipe. memo_key = SHA-256 of the recipe type, canonical
+           // config, input version hashes and engine version (docs/flow.md).
+           "CREATE TABLE runs ("
+           "id INTEGER PRIMARY KEY, project_key TEXT NOT NULL REFERENCES projects(key), "
+           "recipe_id INTEGER NOT NULL REFERENCES recipes(id), recipe_version INTEGER NOT NULL, "
+           "recipe_type TEXT NOT NULL, config_sha256 TEXT NOT NULL, memo_key TEXT NOT NULL, "
+           "engine_version TEXT NOT NULL, status TEXT NOT NULL, user TEXT NOT NULL, "
+           "started_at_micros INTEGER NOT NULL, finished_at_micros INTEGER NOT NULL, "
+           "log TEXT NOT NULL, error TEXT NOT NULL, environment_json TEXT NOT NULL)",
+           "CREATE INDEX runs_memo ON runs(memo_key, status)",
+           "CREATE INDEX runs_recipe ON runs(recipe_id)",
+           "CREATE TABLE run_inputs ("
+           "run_id INTEGER NOT NULL REFERENCES runs(id), position INTEGER NOT NULL, "
+           "dataset_version_id INTEGER NOT NULL REFERENCES dataset_versions(id), "
+           "PRIMARY KEY (run_id, position))",
+           "CREATE TABLE run_outputs ("
+           "run_id INTEGER NOT NULL REFERENCES runs(id), position INTEGER NOT NULL, "
+           "dataset_version_id INTEGER NOT NULL REFERENCES dataset_versions(id), "
+           "PRIMARY KEY (run_id, position))",
+           "CREATE INDEX run_inputs_version ON run_inputs(dataset_version_id)",
+           "CREATE INDEX run_outputs_version ON run_outputs(dataset_version_id)",
+       }},
   };
   // NOLINTEND(bugprone-suspicious-missing-comma)
   return *kMigrations;

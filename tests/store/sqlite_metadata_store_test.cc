@@ -58,8 +58,8 @@ TEST(SqliteMetadataStore, CreatesDatabaseWithSchema) {
   auto store = OpenOrDie(db);
   ASSERT_NE(store, nullptr);
   EXPECT_TRUE(fs::exists(db));
-  EXPECT_EQ(store->SchemaVersion(), 1);
-  EXPECT_EQ(store->SchemaVersion(), LatestVersion(SqliteMigrations()));
+  const int latest = LatestVersion(SqliteMigrations());
+  EXPECT_EQ(store->SchemaVersion(), latest);
 
   auto tables = store->Query(
       "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger', 'index') "
@@ -68,15 +68,20 @@ TEST(SqliteMetadataStore, CreatesDatabaseWithSchema) {
   std::vector<std::string> names;
   for (const SqlRow& row : *tables) names.push_back(row.GetText(0));
   EXPECT_THAT(
-      names, ::testing::ElementsAre("audit_log", "audit_log_no_delete", "audit_log_no_update",
-                                    "audit_log_object", "audit_log_project", "dataset_versions",
-                                    "datasets", "projects", "schema_migrations", "workspace_info"));
+      names, ::testing::ElementsAre(
+                 "audit_log", "audit_log_no_delete", "audit_log_no_update", "audit_log_object",
+                 "audit_log_project", "dataset_rules", "dataset_versions", "datasets", "projects",
+                 "recipe_versions", "recipes", "run_inputs", "run_inputs_version", "run_outputs",
+                 "run_outputs_version", "runs", "runs_memo", "runs_recipe", "schema_migrations",
+                 "version_checks", "workspace_info"));
 
   auto migrations = store->Query("SELECT version, applied_at_micros FROM schema_migrations");
   ASSERT_TRUE(migrations.ok());
-  ASSERT_EQ(migrations->size(), 1u);
-  EXPECT_EQ((*migrations)[0].GetInt(0), 1);
-  EXPECT_EQ((*migrations)[0].GetInt(1), kNow);
+  ASSERT_EQ(migrations->size(), static_cast<size_t>(latest));
+  for (int index = 0; index < latest; ++index) {
+    EXPECT_EQ((*migrations)[index].GetInt(0), index + 1);
+    EXPECT_EQ((*migrations)[index].GetInt(1), kNow);
+  }
 }
 
 TEST(SqliteMetadataStore, SetsPragmas) {
@@ -112,8 +117,9 @@ TEST(SqliteMetadataStore, ReopenKeepsDataAndDoesNotReapplyMigrations) {
   }
   auto store = OpenOrDie(db);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->SchemaVersion(), 1);
-  EXPECT_EQ(CountRows(*store, "schema_migrations"), 1);
+  const int latest = LatestVersion(SqliteMigrations());
+  EXPECT_EQ(store->SchemaVersion(), latest);
+  EXPECT_EQ(CountRows(*store, "schema_migrations"), latest);
   EXPECT_EQ(CountRows(*store, "projects"), 1);
 }
 
@@ -123,21 +129,23 @@ TEST(SqliteMetadataStore, AppliesNewMigrationsOnReopen) {
   ASSERT_NE(OpenOrDie(db), nullptr);
 
   std::vector<Migration> migrations = SqliteMigrations();
-  migrations.push_back({2, "notes", {"CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)"}});
+  const int next = LatestVersion(migrations) + 1;
+  migrations.push_back({next, "notes", {"CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)"}});
   SqliteOptions options;
   options.migrations = &migrations;
   auto store = OpenOrDie(db, options);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->SchemaVersion(), 2);
+  EXPECT_EQ(store->SchemaVersion(), next);
   EXPECT_EQ(CountRows(*store, "notes"), 0);
-  EXPECT_EQ(CountRows(*store, "schema_migrations"), 2);
+  EXPECT_EQ(CountRows(*store, "schema_migrations"), next);
 }
 
 TEST(SqliteMetadataStore, FailedMigrationIsRolledBack) {
   TempDir dir;
   const fs::path db = dir.path() / "assay.db";
   std::vector<Migration> migrations = SqliteMigrations();
-  migrations.push_back({2,
+  const int latest = LatestVersion(migrations);
+  migrations.push_back({latest + 1,
                         "broken",
                         {"CREATE TABLE half_done (id INTEGER PRIMARY KEY)",
                          "CREATE TABLE projects (key TEXT)"}});  // Already exists: fails.
@@ -145,11 +153,12 @@ TEST(SqliteMetadataStore, FailedMigrationIsRolledBack) {
   options.migrations = &migrations;
   auto failed = OpenSqliteMetadataStoreWithOptions(db, options);
   ASSERT_FALSE(failed.ok());
-  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("schema migration 2 (broken)"));
+  EXPECT_THAT(std::string(failed.status().message()),
+              HasSubstr("schema migration " + std::to_string(latest + 1) + " (broken)"));
 
-  auto store = OpenOrDie(db);  // The released list only: migration 1 stayed applied.
+  auto store = OpenOrDie(db);  // The released migrations stayed applied.
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->SchemaVersion(), 1);
+  EXPECT_EQ(store->SchemaVersion(), latest);
   auto half_done = store->Query("SELECT name FROM sqlite_master WHERE name = 'half_done'");
   ASSERT_TRUE(half_done.ok());
   EXPECT_TRUE(half_done->empty());
@@ -171,13 +180,13 @@ TEST(SqliteMetadataStore, RefusesDatabaseFromNewerAssay) {
   ASSERT_NE(OpenOrDie(db), nullptr);
   {
     RawConnection raw(db);
-    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (7, 0)"), SQLITE_OK);
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (99, 0)"), SQLITE_OK);
   }
   auto store = OpenSqliteMetadataStore(db);
   ASSERT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(std::string(store.status().message()),
-            "workspace was created by a newer assay (schema 7, this build knows 1); upgrade "
-            "assay");
+            "workspace was created by a newer assay (schema 99, this build knows " +
+                std::to_string(LatestVersion(SqliteMigrations())) + "); upgrade assay");
 }
 
 TEST(SqliteMetadataStore, GarbageFileIsDataLoss) {

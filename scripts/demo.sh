@@ -28,10 +28,14 @@ run dataset profile CHURN/providers --column monthly_trx
 run dataset export CHURN/providers@v1 --output "$OUT_DIR/providers_v1.csv"
 echo "(re-importing the export of v1 is recognised as v1's content:)"
 run dataset import CHURN/providers "$OUT_DIR/providers_v1.csv"
-run audit log
+run audit log --limit 5
 run audit verify
 run audit export --output "$OUT_DIR/audit.jsonl"
 run audit verify --file "$OUT_DIR/audit.jsonl"
+
+echo
+echo "== The churn reference example: data preparation flow with lineage and quality gates"
+bash "$ROOT/examples/churn/run.sh" "$ASSAY" "$OUT_DIR/churn-workspace"
 
 cat <<MSG
 
@@ -43,8 +47,13 @@ What this demo did:
   - showed a version's schema, rows and stored column profile, exported v1 to CSV and
     re-imported it (same content hash, so "unchanged")
   - listed the hash-chained audit trail, verified it, exported it and verified the export
+  - ran the churn example (examples/churn/): generated synthetic HCP, prescription, call,
+    email and label data; applied flow.yaml (14 recipes, quality rules on 6 datasets);
+    imported the sources (each checked by its rules); built the training table (one row
+    per labelled HCP with volume, trend, competitor-share, call and email features);
+    rebuilt it (all memoized); showed the flow, the table and its lineage back to the files
 
-Not built yet (see the open issues): recipes and flows with lineage and quality gates,
-AutoML training, the model registry, bundles, the scoring node and monitoring.
+Not built yet (see the open issues): AutoML training, the model registry, bundles, the
+scoring node and monitoring.
 Try it yourself: $ASSAY --home $HOME_DIR --help
 MSG

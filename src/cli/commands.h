@@ -1,5 +1,5 @@
 // The `assay` command's subcommands. Each Register* function adds one noun (init, project,
-// dataset, audit) to the CLI11 app; the chosen subcommand stores its action in the
+// dataset, flow, recipe, lineage, audit) to the CLI11 app; the chosen subcommand stores its action in the
 // CommandContext, and main() runs it after parsing so that errors are reported in one place.
 //
 // The commands are thin (STYLE.md): parse flags, call one catalog/audit function, render.
@@ -40,6 +40,9 @@ void RegisterInitCommand(CLI::App& app, CommandContext& context);
 void RegisterProjectCommands(CLI::App& app, CommandContext& context);
 void RegisterDatasetCommands(CLI::App& app, CommandContext& context);
 void RegisterAuditCommands(CLI::App& app, CommandContext& context);
+// `flow` and `recipe`.
+void RegisterFlowCommands(CLI::App& app, CommandContext& context);
+void RegisterLineageCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace assay::cli
 

@@ -6,11 +6,13 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "catalog/datasets.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
+#include "flow/quality_gate.h"
 #include "table/csv_writer.h"
 
 namespace assay::cli {
@@ -27,7 +29,8 @@ nlohmann::json VersionToJson(const catalog::DatasetVersion& version, bool with_p
                         {"schema", catalog::SchemaToJson(version.schema)},
                         {"source", version.source},
                         {"created_by", version.created_by},
-                        {"created_at", FormatTime(version.created_at_micros)}};
+                        {"created_at", FormatTime(version.created_at_micros)},
+                        {"checks", version.checks}};
   if (with_profile) out["profile"] = version.profile;
   return out;
 }
@@ -97,36 +100,14 @@ absl::StatusOr<table::CsvReadOptions> BuildCsvOptions(const ImportFlags& flags) 
   return options;
 }
 
-void RegisterImport(CLI::App& dataset, CommandContext& context) {
-  auto flags = std::make_shared<ImportFlags>();
-  auto* import = dataset.add_subcommand(
-      "import", "Import a CSV file as the next version of a dataset (created on first import)");
-  import->add_option("DATASET", flags->dataset, "PROJECT/NAME")->required();
-  import->add_option("FILE", flags->file, "CSV file (RFC 4180; UTF-8)")->required();
-  import->add_option("--delimiter", flags->delimiter,
-                     "Field delimiter: one character or 'tab' (default: sniffed from , ; tab |)");
-  import->add_flag("--header", flags->header, "The first row is a header (default: detected)");
-  import->add_flag("--no-header", flags->no_header,
-                   "The first row is data; columns are named column_1, column_2, ...");
-  import->add_option("--null-token", flags->null_tokens,
-                     "An unquoted value that means null (repeatable; replaces the default set: "
-                     "empty, NA, N/A, NULL, null, NaN)");
-  import->add_option("--type", flags->types,
-                     "Force a column's type, COLUMN=TYPE (repeatable), e.g. --type zip=string");
-  import->add_option("--on-bad-rows", flags->on_bad_rows,
-                     "error (default): stop at the first malformed row; skip: drop malformed "
-                     "rows and report them");
-  import->add_option("--reason", flags->reason, "Why (recorded in the audit trail)");
-  import->add_flag("--json", flags->json, "Print the result as JSON (includes stage timings)");
-  import->add_flag("--timings", flags->timings,
-                   "Also print how long each stage took (read, encode, profile, store, commit)");
-  import->callback([&context, flags] {
-    context.action = [&context, flags]() -> absl::Status {
-      ASSAY_ASSIGN_OR_RETURN(const catalog::DatasetName name,
-                             catalog::ParseDatasetName(flags->dataset));
-  ASSAY_ASSIGN_OR_RETURN(const table::CsvReadOptions options, BuildCsvOptions(*flags));
+absl::Status RunImport(const CommandContext& context, const ImportFlags& flags) {
+  ASSAY_ASSIGN_OR_RETURN(const catalog::DatasetName name, catalog::ParseDatasetName(flags.dataset));
+  ASSAY_ASSIGN_OR_RETURN(const table::CsvReadOptions options, BuildCsvOptions(flags));
   ASSAY_ASSIGN_OR_RETURN(auto workspace, context.OpenWorkspace());
-  const bool show_progress = !flags->json && ::isatty(STDERR_FILENO);
+  // The dataset's quality rules (set with `assay flow apply`) run on the new version.
+  ASSAY_ASSIGN_OR_RETURN(const catalog::VersionChecker checker,
+                         flow::MakeVersionChecker(*workspace, name.project, name.name));
+  const bool show_progress = !flags.json && ::isatty(STDERR_FILENO);
   catalog::ImportProgress progress;
   if (show_progress) {
     progress = [](std::string_view stage) {
@@ -134,12 +115,12 @@ void RegisterImport(CLI::App& dataset, CommandContext& context) {
     };
   }
   auto result = catalog::DatasetCatalog(*workspace)
-                    .ImportCsv(name, flags->file, options, CommandContext::MakeActor(flags->reason),
-                               progress);
+                    .ImportCsv(name, flags.file, options, CommandContext::MakeActor(flags.reason),
+                               progress, checker);
   if (show_progress) std::cerr << "\r\033[K" << std::flush;
   ASSAY_RETURN_IF_ERROR(result.status());
   const auto& version = result->version;
-  if (flags->json) {
+  if (flags.json) {
     nlohmann::json out = VersionToJson(version, /*with_profile=*/false);
     out["status"] = result->created ? "created" : "unchanged";
     out["skipped_rows"] = result->report.skipped_rows;
@@ -159,8 +140,19 @@ void RegisterImport(CLI::App& dataset, CommandContext& context) {
               << version.column_count << " columns, sha256 " << version.sha256.substr(0, 16)
               << "\n";
   } else {
-    std::cout << "Unchanged: " << flags->file << " has the same content as " << version.Ref()
+    std::cout << "Unchanged: " << flags.file << " has the same content as " << version.Ref()
               << " (sha256 " << version.sha256.substr(0, 16) << "); no new version\n";
+  }
+  if (result->created && !version.checks.is_null()) {
+    if (version.checks.value("passed", true)) {
+      std::cout << "Quality rules passed (" << version.checks.value("warnings", 0)
+                << " warnings); see `assay dataset show " << version.Ref() << "`\n";
+    } else {
+      std::cout << "Quality rules FAILED: " << flow::DescribeFailedRules(version.checks)
+                << "\nThe version is stored with its report; builds will not read it until "
+                   "fixed or overridden (see `assay dataset show "
+                << version.Ref() << "`)\n";
+    }
   }
   if (result->report.skipped_rows > 0) {
     std::cout << "Skipped " << FormatCount(result->report.skipped_rows) << " malformed rows:\n";
@@ -172,7 +164,7 @@ void RegisterImport(CLI::App& dataset, CommandContext& context) {
       std::cout << "  ...\n";
     }
   }
-  if (flags->timings) {
+  if (flags.timings) {
     TextTable table({"STAGE", "SECONDS"});
     for (const auto& timing : result->timings) {
       table.AddRow({timing.stage, absl::StrFormat("%.3f", timing.seconds)});
@@ -180,10 +172,35 @@ void RegisterImport(CLI::App& dataset, CommandContext& context) {
     table.Print(std::cout, 48, "  ");
   }
   return absl::OkStatus();
-};
-}  // namespace
-);
-}  // namespace assay::cli
+}
+
+void RegisterImport(CLI::App& dataset, CommandContext& context) {
+  auto flags = std::make_shared<ImportFlags>();
+  auto* command = dataset.add_subcommand(
+      "import", "Import a CSV file as the next version of a dataset (created on first import)");
+  command->add_option("DATASET", flags->dataset, "PROJECT/NAME")->required();
+  command->add_option("FILE", flags->file, "CSV file (RFC 4180; UTF-8)")->required();
+  command->add_option("--delimiter", flags->delimiter,
+                      "Field delimiter: one character or 'tab' (default: sniffed from , ; tab |)");
+  command->add_flag("--header", flags->header, "The first row is a header (default: detected)");
+  command->add_flag("--no-header", flags->no_header,
+                    "The first row is data; columns are named column_1, column_2, ...");
+  command->add_option("--null-token", flags->null_tokens,
+                      "An unquoted value that means null (repeatable; replaces the default set: "
+                      "empty, NA, N/A, NULL, null, NaN)");
+  command->add_option("--type", flags->types,
+                      "Force a column's type, COLUMN=TYPE (repeatable), e.g. --type zip=string");
+  command->add_option("--on-bad-rows", flags->on_bad_rows,
+                      "error (default): stop at the first malformed row; skip: drop malformed "
+                      "rows and report them");
+  command->add_option("--reason", flags->reason, "Why (recorded in the audit trail)");
+  command->add_flag("--json", flags->json, "Print the result as JSON (includes stage timings)");
+  command->add_flag("--timings", flags->timings,
+                    "Also print how long each stage took (read, encode, profile, store, commit)");
+  command->callback([&context, flags] {
+    context.action = [&context, flags] { return RunImport(context, *flags); };
+  });
+}
 
 void RegisterList(CLI::App& dataset, CommandContext& context) {
   struct Flags {
@@ -299,6 +316,14 @@ void RegisterShow(CLI::App& dataset, CommandContext& context) {
                     << " malformed rows skipped";
         }
         std::cout << "\n";
+      } else if (v.source.value("kind", "") == "recipe") {
+        std::cout << "  source    recipe " << v.source.value("recipe", "") << "@v"
+                  << v.source.value("recipe_version", int64_t{0}) << " ("
+                  << v.source.value("type", "") << "); see `assay lineage " << v.Ref() << "`\n";
+      }
+      std::cout << "checks:\n";
+      for (const auto& line : absl::StrSplit(flow::DescribeChecks(v.checks), '\n')) {
+        if (!line.empty()) std::cout << "  " << line << "\n";
       }
       std::cout << "schema:\n";
       TextTable table({"#", "COLUMN", "TYPE", "NULLS", "DISTINCT", "MIN", "MAX"});

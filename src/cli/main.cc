@@ -9,7 +9,8 @@
 namespace {
 
 constexpr char kDescription[] =
-    "Assay: versioned datasets, lineage and a tamper-evident audit trail for regulated ML.\n"
+    "Assay: versioned datasets, recipes with lineage and quality gates, and a tamper-evident\n"
+    "audit trail for regulated ML.\n"
     "The workspace is chosen by --home, else $ASSAY_HOME, else ./.assay.";
 
 }  // namespace
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
   assay::cli::RegisterInitCommand(app, context);
   assay::cli::RegisterProjectCommands(app, context);
   assay::cli::RegisterDatasetCommands(app, context);
+  assay::cli::RegisterFlowCommands(app, context);
+  assay::cli::RegisterLineageCommand(app, context);
   assay::cli::RegisterAuditCommands(app, context);
   try {
     app.parse(argc, argv);

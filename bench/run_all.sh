@@ -16,6 +16,8 @@ bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 benchmarks=(
   csv_ingest.sh
+  flow_noop_rebuild.sh
+  join_group.sh
 )
 
 failed=()

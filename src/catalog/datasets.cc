@@ -116,12 +116,9 @@ absl::StatusOr<std::vector<DatasetVersion>> DatasetCatalog::QueryVersions(
   return versions;
 }
 
-absl::StatusOr<ImportResult> DatasetCatalog::ImportCsv(const DatasetName& name,
-                                                       const fs::path& csv_path,
-                                                       const table::CsvReadOptions& options,
-                                                       const Actor& actor,
-                                                       const ImportProgress& progress,
-                                                       const VersionChecker& checker) {
+absl::StatusOr<ImportResult> DatasetCatalog::ImportCsv(
+    const DatasetName& name, const fs::path& csv_path, const table::CsvReadOptions& options,
+    const Actor& actor, const ImportProgress& progress, const VersionChecker& checker) {
   ASSAY_RETURN_IF_ERROR(ValidateProjectKey(name.project));
   ASSAY_RETURN_IF_ERROR(ValidateDatasetName(name.name));
   ASSAY_RETURN_IF_ERROR(ProjectCatalog(workspace_).Get(name.project).status());
@@ -196,9 +193,9 @@ absl::StatusOr<ImportResult> DatasetCatalog::ImportCsv(const DatasetName& name,
   staged.profile = profile;
   CommittedVersion committed;
   ASSAY_RETURN_IF_ERROR(workspace_.Mutate(actor, [&](Workspace::Change& change) -> absl::Status {
-    ASSAY_ASSIGN_OR_RETURN(committed,
-                           CommitVersion(change, name, staged, source, checks, "dataset.import",
-                                         actor.user, workspace_.clock().NowMicros()));
+    ASSAY_ASSIGN_OR_RETURN(
+        committed, CommitVersion(change, name, staged, source, checks, "dataset.import", actor.user,
+                                 workspace_.clock().NowMicros()));
     return absl::OkStatus();
   }));
   enter_stage("");
@@ -246,9 +243,8 @@ absl::StatusOr<CommittedVersion> DatasetCatalog::CommitVersion(
   // Identical content never makes a second version (another process may have stored it since
   // the caller last looked).
   ASSAY_ASSIGN_OR_RETURN(
-      auto same,
-      sql.Query(absl::StrCat(kSelectVersion, " WHERE v.dataset_id = ? AND v.sha256 = ?"),
-                {dataset_id, staged.sha256}));
+      auto same, sql.Query(absl::StrCat(kSelectVersion, " WHERE v.dataset_id = ? AND v.sha256 = ?"),
+                           {dataset_id, staged.sha256}));
   if (!same.empty()) {
     ASSAY_ASSIGN_OR_RETURN(committed.version, VersionFromRow(same.front()));
     return committed;

@@ -122,13 +122,10 @@ class DatasetCatalog {
   // `action` ("dataset.import", "dataset.build"). Identical content yields the existing
   // version (created = false) and no audit entry.
   // Errors: INVALID_ARGUMENT for a bad name, store errors.
-  static absl::StatusOr<CommittedVersion> CommitVersion(Workspace::Change& change,
-                                                        const DatasetName& name,
-                                                        const StagedTable& staged,
-                                                        const nlohmann::json& source,
-                                                        const nlohmann::json& checks,
-                                                        std::string_view action,
-                                                        const std::string& user, int64_t now_micros);
+  static absl::StatusOr<CommittedVersion> CommitVersion(
+      Workspace::Change& change, const DatasetName& name, const StagedTable& staged,
+      const nlohmann::json& source, const nlohmann::json& checks, std::string_view action,
+      const std::string& user, int64_t now_micros);
 
   // Datasets of `project` ordered by name. Errors: NOT_FOUND for a missing project.
   absl::StatusOr<std::vector<DatasetSummary>> List(const std::string& project) const;

@@ -111,10 +111,9 @@ absl::StatusOr<PutResult> RecipeCatalog::Put(Workspace::Change& change, const st
                                              const std::string& user, int64_t now_micros) {
   ASSAY_RETURN_IF_ERROR(ValidateRecipeName(definition.name));
   auto& sql = change.sql();
-  ASSAY_ASSIGN_OR_RETURN(auto ids,
-                         sql.Query("SELECT id, removed_at_micros FROM recipes WHERE "
-                                   "project_key = ? AND name = ?",
-                                   {project, definition.name}));
+  ASSAY_ASSIGN_OR_RETURN(auto ids, sql.Query("SELECT id, removed_at_micros FROM recipes WHERE "
+                                             "project_key = ? AND name = ?",
+                                             {project, definition.name}));
   bool reactivated = false;
   if (ids.empty()) {
     ASSAY_ASSIGN_OR_RETURN(ids, sql.Query("INSERT INTO recipes (project_key, name, created_by, "
@@ -122,8 +121,8 @@ absl::StatusOr<PutResult> RecipeCatalog::Put(Workspace::Change& change, const st
                                           "RETURNING id, removed_at_micros",
                                           {project, definition.name, user, now_micros}));
   } else if (!ids[0].IsNull(1)) {
-    ASSAY_RETURN_IF_ERROR(
-        sql.Execute("UPDATE recipes SET removed_at_micros = NULL WHERE id = ?", {ids[0].GetInt(0)}));
+    ASSAY_RETURN_IF_ERROR(sql.Execute("UPDATE recipes SET removed_at_micros = NULL WHERE id = ?",
+                                      {ids[0].GetInt(0)}));
     reactivated = true;
   }
   const int64_t recipe_id = ids[0].GetInt(0);
@@ -215,9 +214,8 @@ absl::StatusOr<std::vector<RecipeVersion>> RecipeCatalog::History(const std::str
                                   " WHERE r.project_key = ? AND r.name = ? ORDER BY v.version"),
                      {project, name}));
   if (rows.empty()) {
-    return absl::NotFoundError(absl::StrCat("recipe ", project, "/", name,
-                                            " does not exist (see `assay recipe list ", project,
-                                            "`)"));
+    return absl::NotFoundError(absl::StrCat(
+        "recipe ", project, "/", name, " does not exist (see `assay recipe list ", project, "`)"));
   }
   return RecipeVersionsFromRows(rows);
 }
@@ -230,8 +228,7 @@ absl::StatusOr<RecipeVersion> RecipeCatalog::Get(const std::string& project,
     if (candidate.version == version) return std::move(candidate);
   }
   return absl::NotFoundError(absl::StrCat("recipe ", project, "/", name, " has no version v",
-                                          version, " (it has v1..v", versions.back().version,
-                                          ")"));
+                                          version, " (it has v1..v", versions.back().version, ")"));
 }
 
 absl::StatusOr<bool> RecipeCatalog::PutRules(Workspace::Change& change, const std::string& project,

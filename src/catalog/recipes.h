@@ -78,8 +78,8 @@ class RecipeCatalog {
   // recipe. Audited as recipe.create / recipe.update. Errors: INVALID_ARGUMENT for a bad
   // name, store errors.
   static absl::StatusOr<PutResult> Put(Workspace::Change& change, const std::string& project,
-                                       const RecipeDefinition& definition,
-                                       const std::string& user, int64_t now_micros);
+                                       const RecipeDefinition& definition, const std::string& user,
+                                       int64_t now_micros);
 
   // Inside a Mutate transaction: marks the recipe removed (its history stays). Audited as
   // recipe.remove. Errors: NOT_FOUND.

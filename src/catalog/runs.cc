@@ -30,10 +30,9 @@ absl::StatusOr<int64_t> RunCatalog::Record(Workspace::Change& change, const RunR
                 "config_sha256, memo_key, engine_version, status, user, started_at_micros, "
                 "finished_at_micros, log, error, environment_json) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                {run.project, run.recipe_id, run.recipe_version, run.recipe_type,
-                 run.config_sha256, run.memo_key, run.engine_version, run.status, run.user,
-                 run.started_at_micros, run.finished_at_micros, run.log, run.error,
-                 Dump(run.environment)}));
+                {run.project, run.recipe_id, run.recipe_version, run.recipe_type, run.config_sha256,
+                 run.memo_key, run.engine_version, run.status, run.user, run.started_at_micros,
+                 run.finished_at_micros, run.log, run.error, Dump(run.environment)}));
   const int64_t run_id = rows.at(0).GetInt(0);
   for (size_t position = 0; position < run.input_version_ids.size(); ++position) {
     ASSAY_RETURN_IF_ERROR(sql.Execute(
@@ -92,16 +91,16 @@ absl::StatusOr<std::vector<RunRecord>> RunCatalog::QueryRuns(
     run.error = row.GetText(14);
     run.environment = nlohmann::json::parse(row.GetText(15), nullptr, false);
     if (run.environment.is_discarded()) {
-      return absl::DataLossError(absl::StrCat("stored environment of run ", run.id,
-                                              " is not valid JSON"));
+      return absl::DataLossError(
+          absl::StrCat("stored environment of run ", run.id, " is not valid JSON"));
     }
     for (const char* table : {"run_inputs", "run_outputs"}) {
-      ASSAY_ASSIGN_OR_RETURN(
-          auto ids, db.Query(absl::StrCat("SELECT dataset_version_id FROM ", table,
-                                          " WHERE run_id = ? ORDER BY position"),
-                             {run.id}));
-      auto& target = std::string_view(table) == "run_inputs" ? run.input_version_ids
-                                                             : run.output_version_ids;
+      ASSAY_ASSIGN_OR_RETURN(auto ids,
+                             db.Query(absl::StrCat("SELECT dataset_version_id FROM ", table,
+                                                   " WHERE run_id = ? ORDER BY position"),
+                                      {run.id}));
+      auto& target =
+          std::string_view(table) == "run_inputs" ? run.input_version_ids : run.output_version_ids;
       for (const auto& id : ids) target.push_back(id.GetInt(0));
     }
     runs.push_back(std::move(run));
@@ -125,8 +124,8 @@ absl::StatusOr<std::optional<RunRecord>> RunCatalog::FindSucceeded(
 }
 
 absl::StatusOr<std::optional<RunRecord>> RunCatalog::LastRun(int64_t recipe_id) const {
-  ASSAY_ASSIGN_OR_RETURN(auto runs,
-                         QueryRuns("WHERE u.recipe_id = ? ORDER BY u.id DESC LIMIT 1", {recipe_id}));
+  ASSAY_ASSIGN_OR_RETURN(
+      auto runs, QueryRuns("WHERE u.recipe_id = ? ORDER BY u.id DESC LIMIT 1", {recipe_id}));
   if (runs.empty()) return std::nullopt;
   return std::move(runs.front());
 }

@@ -64,8 +64,8 @@ class RunCatalog {
   absl::StatusOr<std::vector<RunRecord>> ConsumersOf(int64_t version_id) const;
 
  private:
-  absl::StatusOr<std::vector<RunRecord>> QueryRuns(const std::string& where_and_order,
-                                                   const std::vector<store::SqlValue>& params) const;
+  absl::StatusOr<std::vector<RunRecord>> QueryRuns(
+      const std::string& where_and_order, const std::vector<store::SqlValue>& params) const;
   Workspace& workspace_;
 };
 

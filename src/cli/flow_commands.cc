@@ -38,16 +38,16 @@ absl::Status RunApply(const CommandContext& context, const ApplyFlags& flags) {
     return absl::Status(definition.status().code(),
                         absl::StrCat(flags.file, ": ", definition.status().message()));
   }
-  ASSAY_RETURN_IF_ERROR(flow::InlineScriptFiles(
-      *definition, std::filesystem::absolute(flags.file).parent_path()));
+  ASSAY_RETURN_IF_ERROR(
+      flow::InlineScriptFiles(*definition, std::filesystem::absolute(flags.file).parent_path()));
   ASSAY_ASSIGN_OR_RETURN(auto workspace, context.OpenWorkspace());
   ASSAY_ASSIGN_OR_RETURN(const flow::ApplyResult result,
                          flow::ApplyFlow(*workspace, flags.project, *definition,
                                          CommandContext::MakeActor(flags.reason), flags.dry_run));
   if (flags.json) {
-    PrintJson(std::cout, {{"project", flags.project},
-                          {"dry_run", flags.dry_run},
-                          {"changes", result.changes}});
+    PrintJson(
+        std::cout,
+        {{"project", flags.project}, {"dry_run", flags.dry_run}, {"changes", result.changes}});
     return absl::OkStatus();
   }
   if (result.changes.empty()) {
@@ -140,17 +140,17 @@ absl::Status RunBuild(const CommandContext& context, const BuildFlags& flags) {
       if (finished) std::cerr << "\r\033[K" << std::flush;
     };
   }
-  ASSAY_ASSIGN_OR_RETURN(const flow::BuildReport report,
-                         flow::FlowBuilder(*workspace).Build(
-                             flags.project, options, CommandContext::MakeActor(flags.reason),
-                             progress));
+  ASSAY_ASSIGN_OR_RETURN(
+      const flow::BuildReport report,
+      flow::FlowBuilder(*workspace)
+          .Build(flags.project, options, CommandContext::MakeActor(flags.reason), progress));
   if (flags.json) {
     PrintJson(std::cout, report.ToJson());
   } else {
     std::cout << (report.dry_run ? "Plan for " : "Build of ") << flags.project
-              << (flags.targets.empty() ? std::string(" (all recipes)")
-                                        : absl::StrCat(" (", absl::StrJoin(flags.targets, ", "),
-                                                       ")"))
+              << (flags.targets.empty()
+                      ? std::string(" (all recipes)")
+                      : absl::StrCat(" (", absl::StrJoin(flags.targets, ", "), ")"))
               << ":\n";
     if (report.steps.empty()) std::cout << "  nothing to build: the flow has no recipes\n";
     for (const auto& step : report.steps) PrintStep(step);
@@ -173,8 +173,7 @@ absl::Status RunBuild(const CommandContext& context, const BuildFlags& flags) {
 void RegisterFlowBuild(CLI::App& flow, CommandContext& context) {
   auto flags = std::make_shared<BuildFlags>();
   auto* command = flow.add_subcommand(
-      "build",
-      "Build targets (datasets or recipes) and what they need, skipping memoized recipes");
+      "build", "Build targets (datasets or recipes) and what they need, skipping memoized recipes");
   command->add_option("PROJECT", flags->project, "Project key")->required();
   command->add_option("TARGET", flags->targets,
                       "Dataset or recipe names (default: every recipe of the flow)");
@@ -193,21 +192,29 @@ void RegisterFlowBuild(CLI::App& flow, CommandContext& context) {
 
 void RegisterFlowShow(CLI::App& flow, CommandContext& context) {
   struct Flags {
-    std::string project;
+    std::string project, format = "text";
     bool json = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = flow.add_subcommand(
       "show", "Show the flow's datasets and recipes with their latest versions and build state");
   command->add_option("PROJECT", flags->project, "Project key")->required();
-  command->add_flag("--json", flags->json, "Print JSON");
+  command
+      ->add_option("--format", flags->format,
+                   "text (default), json, mermaid or dot (a diagram of the DAG)")
+      ->check(CLI::IsMember({"text", "json", "mermaid", "dot"}));
+  command->add_flag("--json", flags->json, "Same as --format json");
   command->callback([&context, flags] {
     context.action = [&context, flags]() -> absl::Status {
       ASSAY_ASSIGN_OR_RETURN(auto workspace, context.OpenWorkspace());
       ASSAY_ASSIGN_OR_RETURN(const flow::FlowStatus status,
                              flow::ShowFlow(*workspace, flags->project));
-      if (flags->json) {
+      if (flags->json || flags->format == "json") {
         PrintJson(std::cout, status.ToJson());
+      } else if (flags->format == "mermaid") {
+        std::cout << status.ToMermaid();
+      } else if (flags->format == "dot") {
+        std::cout << status.ToDot();
       } else {
         std::cout << status.ToText();
       }
@@ -287,9 +294,9 @@ absl::Status RunRecipeCreate(const CommandContext& context, const CreateFlags& f
   const catalog::Actor actor = CommandContext::MakeActor(flags.reason);
   catalog::PutResult result;
   ASSAY_RETURN_IF_ERROR(workspace->Mutate(actor, [&](catalog::Workspace::Change& change) {
-    ASSAY_ASSIGN_OR_RETURN(result, catalog::RecipeCatalog::Put(change, ref.first.project,
-                                                               definition, actor.user,
-                                                               workspace->clock().NowMicros()));
+    ASSAY_ASSIGN_OR_RETURN(
+        result, catalog::RecipeCatalog::Put(change, ref.first.project, definition, actor.user,
+                                            workspace->clock().NowMicros()));
     return absl::OkStatus();
   }));
   if (result.changed) {
@@ -310,12 +317,13 @@ void RegisterRecipeCommands(CLI::App& app, CommandContext& context) {
   auto* create = recipe->add_subcommand(
       "create", "Create a recipe, or store a new version of it when its definition changed");
   create->add_option("RECIPE", create_flags->recipe, "PROJECT/NAME")->required();
-  create->add_option("--type", create_flags->type,
-                     absl::StrCat("Recipe type: ", absl::StrJoin(recipes::RecipeTypes(), ", ")))
+  create
+      ->add_option("--type", create_flags->type,
+                   absl::StrCat("Recipe type: ", absl::StrJoin(recipes::RecipeTypes(), ", ")))
       ->required();
   create->add_option("--input", create_flags->inputs, "Input dataset name (repeatable, in order)");
-  create->add_option("--output", create_flags->outputs,
-                     "Output dataset name (repeatable, in order)")
+  create
+      ->add_option("--output", create_flags->outputs, "Output dataset name (repeatable, in order)")
       ->required();
   create->add_option("--config", create_flags->config_file,
                      "The recipe's config as a YAML or JSON file (docs/recipes/)");
@@ -428,7 +436,7 @@ void RegisterFlowCommands(CLI::App& app, CommandContext& context) {
 void RegisterLineageCommand(CLI::App& app, CommandContext& context) {
   struct Flags {
     std::string ref, format = "text";
-    bool downstream = false;
+    bool downstream = false, json = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = app.add_subcommand(
@@ -440,6 +448,7 @@ void RegisterLineageCommand(CLI::App& app, CommandContext& context) {
   command->add_flag("--downstream", flags->downstream, "Follow what depends on the version");
   command->add_option("--format", flags->format, "text (default), json, dot or mermaid")
       ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}));
+  command->add_flag("--json", flags->json, "Same as --format json");
   command->callback([&context, flags] {
     context.action = [&context, flags]() -> absl::Status {
       ASSAY_ASSIGN_OR_RETURN(const catalog::DatasetRef ref, catalog::ParseDatasetRef(flags->ref));
@@ -448,7 +457,7 @@ void RegisterLineageCommand(CLI::App& app, CommandContext& context) {
                              catalog::DatasetCatalog(*workspace).Resolve(ref));
       ASSAY_ASSIGN_OR_RETURN(const flow::LineageGraph graph,
                              flow::TraceLineage(*workspace, version, flags->downstream));
-      if (flags->format == "json") {
+      if (flags->json || flags->format == "json") {
         PrintJson(std::cout, flow::LineageToJson(graph));
       } else if (flags->format == "dot") {
         std::cout << flow::LineageToDot(graph);

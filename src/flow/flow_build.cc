@@ -62,7 +62,7 @@ std::string WhyRun(const catalog::RecipeVersion& recipe,
 class BuildRun {
  public:
   BuildRun(catalog::Workspace& workspace, const std::string& project, const BuildOptions& options,
-        const catalog::Actor& actor, const BuildProgress& progress)
+           const catalog::Actor& actor, const BuildProgress& progress)
       : workspace_(workspace),
         datasets_(workspace),
         recipes_(workspace),
@@ -125,10 +125,10 @@ class BuildRun {
               "dataset ", project_, "/", name, " has not been built yet: build recipe ",
               graph_.recipes()[producer].definition.name, " first"));
         }
-        return absl::FailedPreconditionError(absl::StrCat(
-            "source dataset ", project_, "/", name, " (read by recipe ", step.recipe,
-            ") has no version yet: import it with `assay dataset import ", project_, "/", name,
-            " FILE.csv`"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("source dataset ", project_, "/", name, " (read by recipe ", step.recipe,
+                         ") has no version yet: import it with `assay dataset import ", project_,
+                         "/", name, " FILE.csv`"));
       }
       inputs.push_back(*std::move(version));
     }
@@ -200,8 +200,8 @@ class BuildRun {
     for (const auto& output : recipe.definition.outputs) unknown_.insert(output);
   }
 
-  absl::Status RememberOutputs(const catalog::RecipeVersion& recipe,
-                               const catalog::RunRecord& run, BuildStep& step) {
+  absl::Status RememberOutputs(const catalog::RecipeVersion& recipe, const catalog::RunRecord& run,
+                               BuildStep& step) {
     if (run.output_version_ids.size() != recipe.definition.outputs.size()) {
       return absl::DataLossError(absl::StrCat(run.Label(), " recorded ",
                                               run.output_version_ids.size(), " outputs, expected ",
@@ -246,16 +246,16 @@ class BuildRun {
         event.details = {{"recipe", step.recipe}, {"failed_rules", failures}};
         return change.Audit(std::move(event)).status();
       }));
-      report_.notes.push_back(absl::StrCat("quality override: ", step.recipe, " read ",
-                                           input.Ref(), " despite failed rules (", failures,
+      report_.notes.push_back(absl::StrCat("quality override: ", step.recipe, " read ", input.Ref(),
+                                           " despite failed rules (", failures,
                                            "); reason: ", actor_.reason));
       pass = true;
     }
     if (!pass) {
       report_.ok = false;
       report_.failure = absl::StrCat(
-          "quality gate: ", input.Ref(), " failed error-severity rules: ",
-          DescribeFailedRules(checks), ". Recipe ", step.recipe,
+          "quality gate: ", input.Ref(),
+          " failed error-severity rules: ", DescribeFailedRules(checks), ". Recipe ", step.recipe,
           " and everything downstream did not run. Fix the data (or the rules), or rerun with "
           "--allow-failed-checks --reason \"...\" to override (audited).");
       step.status = "not run";
@@ -297,10 +297,10 @@ class BuildRun {
       step.error = run.error;
       step.log = run.log;
       report_.ok = false;
-      report_.failure = absl::StrCat("recipe ", step.recipe, " failed (run ", run_id,
-                                     "): ", run.error,
-                                     ". Earlier outputs are intact; fix the recipe or its "
-                                     "inputs and build again.");
+      report_.failure =
+          absl::StrCat("recipe ", step.recipe, " failed (run ", run_id, "): ", run.error,
+                       ". Earlier outputs are intact; fix the recipe or its "
+                       "inputs and build again.");
       return absl::OkStatus();
     }
 
@@ -452,14 +452,10 @@ nlohmann::json BuildReport::ToJson() const {
                          {"rows", step.output_rows[position]},
                          {"new_version", step.output_created[position]}});
     }
-    nlohmann::json item = {{"recipe", step.recipe},
-                           {"recipe_version", step.recipe_version},
-                           {"type", step.type},
-                           {"action", step.action},
-                           {"reason", step.reason},
-                           {"status", step.status},
-                           {"inputs", step.input_refs},
-                           {"outputs", outputs},
+    nlohmann::json item = {{"recipe", step.recipe},     {"recipe_version", step.recipe_version},
+                           {"type", step.type},         {"action", step.action},
+                           {"reason", step.reason},     {"status", step.status},
+                           {"inputs", step.input_refs}, {"outputs", outputs},
                            {"seconds", step.seconds}};
     if (step.run_id != 0) item["run_id"] = step.run_id;
     if (!step.error.empty()) item["error"] = step.error;

@@ -134,8 +134,8 @@ void EmitJson(YAML::Emitter& out, const nlohmann::json& json) {
 }
 
 absl::Status KeyError(std::string_view where, std::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat("flow.yaml: ", std::string(where), ": ",
-                                                 std::string(message)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("flow.yaml: ", std::string(where), ": ", std::string(message)));
 }
 
 absl::StatusOr<std::vector<std::string>> NameList(const nlohmann::json& json,
@@ -276,8 +276,8 @@ absl::Status ValidateFlow(const FlowDefinition& flow) {
         }
       }
     }
-    absl::Status status = recipes::ValidateRecipe(recipe.type, recipe.config,
-                                                  recipe.inputs.size(), recipe.outputs.size());
+    absl::Status status = recipes::ValidateRecipe(recipe.type, recipe.config, recipe.inputs.size(),
+                                                  recipe.outputs.size());
     if (!status.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", status.message()));
     }

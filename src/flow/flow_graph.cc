@@ -17,9 +17,8 @@ absl::StatusOr<FlowGraph> FlowGraph::Load(catalog::Workspace& workspace,
 }
 
 absl::StatusOr<FlowGraph> FlowGraph::FromRecipes(std::vector<catalog::RecipeVersion> recipes) {
-  std::sort(recipes.begin(), recipes.end(), [](const auto& a, const auto& b) {
-    return a.definition.name < b.definition.name;
-  });
+  std::sort(recipes.begin(), recipes.end(),
+            [](const auto& a, const auto& b) { return a.definition.name < b.definition.name; });
   std::map<std::string, size_t> producer;
   for (size_t index = 0; index < recipes.size(); ++index) {
     for (const auto& output : recipes[index].definition.outputs) {
@@ -115,14 +114,15 @@ absl::StatusOr<std::vector<size_t>> FlowGraph::Upstream(
       work.push_back(produced->second);
     } else if (Sources().contains(target)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(target, " is a source dataset (no recipe writes it): import a new version "
-                               "with `assay dataset import` instead of building it"));
+          absl::StrCat(target,
+                       " is a source dataset (no recipe writes it): import a new version "
+                       "with `assay dataset import` instead of building it"));
     } else {
       std::vector<std::string> names;
       for (const auto& [name, index] : by_name_) names.push_back(name);
       return absl::NotFoundError(absl::StrCat(
-          "no recipe or recipe output called ", target, " in this flow (recipes: ",
-          names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
+          "no recipe or recipe output called ", target,
+          " in this flow (recipes: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
     }
   }
   while (!work.empty()) {

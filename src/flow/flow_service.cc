@@ -1,5 +1,6 @@
 #include "flow/flow_service.h"
 
+#include <cctype>
 #include <map>
 #include <set>
 #include <utility>
@@ -39,12 +40,11 @@ absl::StatusOr<ApplyResult> ApplyFlow(catalog::Workspace& workspace, const std::
     named.insert(recipe.name);
     auto it = stored.find(recipe.name);
     if (it == stored.end()) {
-      result.changes.push_back(absl::StrCat("recipe ", recipe.name, ": create (", recipe.type,
-                                            ")"));
+      result.changes.push_back(
+          absl::StrCat("recipe ", recipe.name, ": create (", recipe.type, ")"));
     } else if (it->second->sha256 != recipe.Sha256()) {
       result.changes.push_back(absl::StrCat("recipe ", recipe.name, ": update v",
-                                            it->second->version, " -> v",
-                                            it->second->version + 1));
+                                            it->second->version, " -> v", it->second->version + 1));
     }
   }
   for (const auto& recipe : existing) {
@@ -66,8 +66,8 @@ absl::StatusOr<ApplyResult> ApplyFlow(catalog::Workspace& workspace, const std::
     auto it = stored_sha.find(name);
     if (it == stored_sha.end() ? !checks.empty() : it->second != sha) {
       result.changes.push_back(absl::StrCat("dataset ", name, ": quality rules ",
-                                            checks.empty() ? "removed" : "set", " (",
-                                            checks.size(), " rules)"));
+                                            checks.empty() ? "removed" : "set", " (", checks.size(),
+                                            " rules)"));
     }
   }
   if (dry_run || result.changes.empty()) return result;
@@ -229,17 +229,92 @@ std::string FlowStatus::ToText() const {
   absl::StrAppend(&text, "\nrecipes (in build order):\n");
   if (recipes.empty()) absl::StrAppend(&text, "  none (define them with `assay flow apply`)\n");
   for (const auto& recipe : recipes) {
-    absl::StrAppend(&text, "  ", recipe.name, "@v", recipe.version, " (", recipe.type, "): ",
-                    absl::StrJoin(recipe.inputs, ", "), " -> ",
+    absl::StrAppend(&text, "  ", recipe.name, "@v", recipe.version, " (", recipe.type,
+                    "): ", absl::StrJoin(recipe.inputs, ", "), " -> ",
                     absl::StrJoin(recipe.outputs, ", "), "\n      ", recipe.state,
                     recipe.detail.empty() ? "" : absl::StrCat(": ", recipe.detail));
     if (recipe.last_run_id != 0) {
-      absl::StrAppend(&text, "; last run ", recipe.last_run_id, " ", recipe.last_run_status,
-                      " at ", recipe.last_run_at);
+      absl::StrAppend(&text, "; last run ", recipe.last_run_id, " ", recipe.last_run_status, " at ",
+                      recipe.last_run_at);
     }
     absl::StrAppend(&text, "\n");
   }
   return text;
+}
+
+namespace {
+
+// Node ids safe for both diagram languages: d_<dataset>, r_<recipe>, with any character
+// outside [A-Za-z0-9_] replaced (names may hold '-' and '.').
+std::string NodeId(std::string_view prefix, const std::string& name) {
+  std::string id(prefix);
+  for (char c : name) id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return id;
+}
+
+std::string DatasetLabel(const DatasetState& dataset) {
+  return dataset.latest.empty()
+             ? absl::StrCat(dataset.name, " (no version)")
+             : absl::StrCat(dataset.name, "@", dataset.latest, " checks: ", dataset.checks);
+}
+
+std::string RecipeLabel(const RecipeState& recipe) {
+  return absl::StrCat(recipe.name, "@v", recipe.version, " (", recipe.type, "): ", recipe.state);
+}
+
+std::string Quoted(const std::string& text, bool mermaid) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"') {
+      out += mermaid ? "#quot;" : "\\\"";
+    } else if (c == '\\' && !mermaid) {
+      out += "\\\\";
+    } else {
+      out += c;
+    }
+  }
+  return "\"" + out + "\"";
+}
+
+}  // namespace
+
+std::string FlowStatus::ToMermaid() const {
+  std::string text = "flowchart LR\n";
+  for (const auto& dataset : datasets) {
+    absl::StrAppend(&text, "  ", NodeId("d_", dataset.name), "([",
+                    Quoted(DatasetLabel(dataset), true), "])\n");
+  }
+  for (const auto& recipe : recipes) {
+    const std::string id = NodeId("r_", recipe.name);
+    absl::StrAppend(&text, "  ", id, "[", Quoted(RecipeLabel(recipe), true), "]\n");
+    for (const auto& input : recipe.inputs) {
+      absl::StrAppend(&text, "  ", NodeId("d_", input), " --> ", id, "\n");
+    }
+    for (const auto& output : recipe.outputs) {
+      absl::StrAppend(&text, "  ", id, " --> ", NodeId("d_", output), "\n");
+    }
+  }
+  return text;
+}
+
+std::string FlowStatus::ToDot() const {
+  std::string text = "digraph flow {\n  rankdir=LR;\n";
+  for (const auto& dataset : datasets) {
+    absl::StrAppend(&text, "  ", NodeId("d_", dataset.name),
+                    " [shape=ellipse, label=", Quoted(DatasetLabel(dataset), false), "];\n");
+  }
+  for (const auto& recipe : recipes) {
+    const std::string id = NodeId("r_", recipe.name);
+    absl::StrAppend(&text, "  ", id, " [shape=box, label=", Quoted(RecipeLabel(recipe), false),
+                    "];\n");
+    for (const auto& input : recipe.inputs) {
+      absl::StrAppend(&text, "  ", NodeId("d_", input), " -> ", id, ";\n");
+    }
+    for (const auto& output : recipe.outputs) {
+      absl::StrAppend(&text, "  ", id, " -> ", NodeId("d_", output), ";\n");
+    }
+  }
+  return text + "}\n";
 }
 
 }  // namespace assay::flow

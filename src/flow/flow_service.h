@@ -60,6 +60,10 @@ struct FlowStatus {
   std::vector<RecipeState> recipes;  // in dependency order
   nlohmann::json ToJson() const;
   std::string ToText() const;
+  // The DAG as a diagram: datasets as rounded nodes (with latest version and check status),
+  // recipes as boxes (with type and state), edges in data-flow direction.
+  std::string ToMermaid() const;
+  std::string ToDot() const;
 };
 
 // Errors: NOT_FOUND project, store errors.

@@ -27,7 +27,8 @@ LineageNode VersionNode(const catalog::DatasetVersion& version) {
                   {"rows", version.row_count},
                   {"created_by", version.created_by},
                   {"created_at", common::FormatTimestampMicros(version.created_at_micros)}};
-  if (!version.checks.is_null()) node.details["checks_passed"] = version.checks.value("passed", true);
+  if (!version.checks.is_null())
+    node.details["checks_passed"] = version.checks.value("passed", true);
   return node;
 }
 
@@ -58,8 +59,8 @@ LineageNode SourceNode(const catalog::DatasetVersion& version) {
   node.kind = "source";
   const auto& source = version.source;
   if (source.value("kind", "") == "csv") {
-    node.label = absl::StrCat("imported from ", source.value("path", "?"), " (file sha256:",
-                              ShortHash(source.value("file_sha256", "")), ") by ",
+    node.label = absl::StrCat("imported from ", source.value("path", "?"),
+                              " (file sha256:", ShortHash(source.value("file_sha256", "")), ") by ",
                               version.created_by, " at ",
                               common::FormatTimestampMicros(version.created_at_micros));
   } else {
@@ -71,8 +72,7 @@ LineageNode SourceNode(const catalog::DatasetVersion& version) {
 
 class Tracer {
  public:
-  explicit Tracer(catalog::Workspace& workspace)
-      : datasets_(workspace), runs_(workspace) {}
+  explicit Tracer(catalog::Workspace& workspace) : datasets_(workspace), runs_(workspace) {}
 
   absl::StatusOr<LineageGraph> Trace(const catalog::DatasetVersion& root, bool downstream) {
     graph_.downstream = downstream;
@@ -134,8 +134,7 @@ std::string Escape(const std::string& text) {
 }  // namespace
 
 absl::StatusOr<LineageGraph> TraceLineage(catalog::Workspace& workspace,
-                                          const catalog::DatasetVersion& version,
-                                          bool downstream) {
+                                          const catalog::DatasetVersion& version, bool downstream) {
   return Tracer(workspace).Trace(version, downstream);
 }
 
@@ -191,8 +190,8 @@ std::string LineageToDot(const LineageGraph& graph) {
   std::string text = "digraph lineage {\n  rankdir=LR;\n";
   for (const auto& node : graph.nodes) {
     const char* shape = node.kind == "run" ? "box" : node.kind == "source" ? "note" : "ellipse";
-    absl::StrAppend(&text, "  ", node.id, " [shape=", shape, ", label=\"", Escape(node.label),
-                    "\"", node.id == graph.root ? ", style=bold" : "", "];\n");
+    absl::StrAppend(&text, "  ", node.id, " [shape=", shape, ", label=\"", Escape(node.label), "\"",
+                    node.id == graph.root ? ", style=bold" : "", "];\n");
   }
   for (const auto& edge : graph.edges) {
     absl::StrAppend(&text, "  ", edge.from, " -> ", edge.to, ";\n");

@@ -188,17 +188,15 @@ const std::map<std::string, RecipeType>& Registry() {
 
     RecipeType python;
     python.arity = {-1, -1, 0};
-    python.validate = [](const nlohmann::json& config) {
-      return ParsePythonSpec(config).status();
-    };
+    python.validate = [](const nlohmann::json& config) { return ParsePythonSpec(config).status(); };
     python.run = [](const nlohmann::json& config, const std::vector<RecipeInput>& inputs,
                     size_t num_outputs, const RecipeContext&) -> absl::StatusOr<RecipeOutcome> {
       ASSAY_ASSIGN_OR_RETURN(const PythonSpec spec, ParsePythonSpec(config));
       if (spec.outputs.size() != num_outputs) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "python config declares ", spec.outputs.size(), " outputs (",
-            absl::StrJoin(spec.outputs, ", "), ") but the recipe writes ", num_outputs,
-            " datasets; list one output name per recipe output, in order"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("python config declares ", spec.outputs.size(), " outputs (",
+                         absl::StrJoin(spec.outputs, ", "), ") but the recipe writes ", num_outputs,
+                         " datasets; list one output name per recipe output, in order"));
       }
       ExternalInputs named;
       for (const auto& input : inputs) named.emplace_back(input.name, input.table);

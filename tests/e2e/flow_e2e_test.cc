@@ -3,8 +3,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <random>
 #include <thread>
@@ -63,9 +63,9 @@ TEST_F(FlowCliTest, ApplyBuildMemoizeLineageAndExport) {
   const std::string lineage = Ok({"lineage", "CHURN/specialty_counts"});
   EXPECT_NE(lineage.find("recipe CHURN/by_specialty@v1 (sql)"), std::string::npos) << lineage;
   EXPECT_NE(lineage.find("imported from"), std::string::npos) << lineage;
-  EXPECT_NE(Ok({"lineage", "CHURN/hcps", "--downstream", "--format", "mermaid"})
-                .find("flowchart LR"),
-            std::string::npos);
+  EXPECT_NE(
+      Ok({"lineage", "CHURN/hcps", "--downstream", "--format", "mermaid"}).find("flowchart LR"),
+      std::string::npos);
   const nlohmann::json graph =
       nlohmann::json::parse(Ok({"lineage", "CHURN/specialty_counts", "--format", "json"}));
   EXPECT_EQ(graph["nodes"].size(), 6u);
@@ -86,8 +86,8 @@ TEST_F(FlowCliTest, ExportAppliesBackUnchangedAndShowAndRecipeCommandsWork) {
   EXPECT_EQ(recipe["version"], 1);
 
   const fs::path config = WriteFile("config.yaml", "keys: [{column: hcp_id}]\n");
-  EXPECT_NE(Ok({"recipe", "create", "CHURN/sorted", "--type", "sort", "--input", "hcps",
-                "--output", "hcps_sorted", "--config", config.string()})
+  EXPECT_NE(Ok({"recipe", "create", "CHURN/sorted", "--type", "sort", "--input", "hcps", "--output",
+                "hcps_sorted", "--config", config.string()})
                 .find("Stored CHURN/sorted@v2"),
             std::string::npos);
   EXPECT_EQ(Json({"recipe", "show", "CHURN/sorted", "--history"}).size(), 2u);
@@ -157,9 +157,8 @@ TEST_F(FlowCliTest, ChurnExampleBuildsTheTrainingTable) {
   ASSERT_EQ(std::system(generate.c_str()), 0) << generate;
   InitWithProject();
   Ok({"flow", "apply", "CHURN", (example / "flow.yaml").string()});
-  const nlohmann::json hcps =
-      Json({"dataset", "import", "CHURN/hcps", (data / "hcps.csv").string(), "--type",
-            "npi=string", "--type", "practice_zip=string"});
+  const nlohmann::json hcps = Json({"dataset", "import", "CHURN/hcps", (data / "hcps.csv").string(),
+                                    "--type", "npi=string", "--type", "practice_zip=string"});
   EXPECT_TRUE(hcps["checks"]["passed"].get<bool>()) << hcps["checks"].dump();
   for (const char* name : {"rx_monthly", "calls", "emails", "labels"}) {
     const nlohmann::json imported = Json({"dataset", "import", std::string("CHURN/") + name,

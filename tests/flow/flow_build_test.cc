@@ -284,6 +284,11 @@ TEST_F(FlowTest, ShowReportsStateOfEveryNode) {
   auto stale = ShowFlow(*workspace_, "CHURN");
   EXPECT_EQ(stale->recipes[0].state, "stale");
   EXPECT_THAT(stale->ToText(), HasSubstr("hcps_sorted"));
+  const std::string mermaid = stale->ToMermaid();
+  EXPECT_THAT(mermaid, HasSubstr("flowchart LR"));
+  EXPECT_THAT(mermaid, HasSubstr("d_hcps --> r_sorted"));
+  EXPECT_THAT(mermaid, HasSubstr("r_sorted --> d_hcps_sorted"));
+  EXPECT_THAT(stale->ToDot(), HasSubstr("r_top -> d_top_hcps;"));
 }
 
 }  // namespace

@@ -105,19 +105,22 @@ recipes:
   EXPECT_THAT(std::string(ValidateFlow(*two_writers).message()),
               HasSubstr("dataset x is written by both a and b"));
 
-  auto unknown_type = ParseFlowYaml("recipes:\n  - {name: a, type: magic, inputs: [s], "
-                                    "outputs: [x]}\n");
+  auto unknown_type = ParseFlowYaml(
+      "recipes:\n  - {name: a, type: magic, inputs: [s], "
+      "outputs: [x]}\n");
   ASSERT_TRUE(unknown_type.ok());
   EXPECT_THAT(std::string(ValidateFlow(*unknown_type).message()),
               HasSubstr("unknown recipe type \"magic\""));
 
-  auto bad_config = ParseFlowYaml("recipes:\n  - {name: a, type: sort, inputs: [s], "
-                                  "outputs: [x], config: {kees: []}}\n");
+  auto bad_config = ParseFlowYaml(
+      "recipes:\n  - {name: a, type: sort, inputs: [s], "
+      "outputs: [x], config: {kees: []}}\n");
   ASSERT_TRUE(bad_config.ok());
   EXPECT_THAT(std::string(ValidateFlow(*bad_config).message()), HasSubstr("recipe a: "));
 
-  auto self = ParseFlowYaml("recipes:\n  - {name: a, type: sort, inputs: [x], outputs: [x], "
-                            "config: {keys: [{column: k}]}}\n");
+  auto self = ParseFlowYaml(
+      "recipes:\n  - {name: a, type: sort, inputs: [x], outputs: [x], "
+      "config: {keys: [{column: k}]}}\n");
   ASSERT_TRUE(self.ok());
   EXPECT_THAT(std::string(ValidateFlow(*self).message()), HasSubstr("reads and writes x"));
 

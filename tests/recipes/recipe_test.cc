@@ -14,9 +14,9 @@ table::Table Providers() {
   auto ids = table::Column::FromInt64s({1, 2, 3, 4});
   table::ColumnBuilder specialty(table::DataType::kString);
   for (const char* value : {"ONC", "CARD", "ONC", "PCP"}) specialty.AppendString(value);
-  auto made = table::Table::Make(table::Schema({{"hcp_id", table::DataType::kInt64},
-                                                {"specialty", table::DataType::kString}}),
-                                 {*ids, specialty.Finish()});
+  auto made = table::Table::Make(
+      table::Schema({{"hcp_id", table::DataType::kInt64}, {"specialty", table::DataType::kString}}),
+      {*ids, specialty.Finish()});
   EXPECT_TRUE(made.ok()) << made.status();
   return *made;
 }
@@ -51,10 +51,10 @@ TEST(Recipe, BindReportsUnknownColumnsBeforeRunning) {
 
 TEST(Recipe, RunsThroughTheDispatchWithALog) {
   const table::Table providers = Providers();
-  const nlohmann::json config = {
-      {"keys", {"specialty"}},
-      {"aggregations", {{{"agg", "count"}, {"as", "n"}}, {{"agg", "count"}, {"as", "big"},
-                                                          {"where", "hcp_id > 2"}}}}};
+  const nlohmann::json config = {{"keys", {"specialty"}},
+                                 {"aggregations",
+                                  {{{"agg", "count"}, {"as", "n"}},
+                                   {{"agg", "count"}, {"as", "big"}, {"where", "hcp_id > 2"}}}}};
   auto outcome = RunRecipe("group", config, {{"providers", &providers}}, 1, {});
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   ASSERT_EQ(outcome->outputs.size(), 1u);
@@ -65,8 +65,7 @@ TEST(Recipe, RunsThroughTheDispatchWithALog) {
   EXPECT_THAT(outcome->log, HasSubstr("providers: 4 rows in, 3 rows out"));
 
   auto prepared = RunRecipe(
-      "prepare",
-      {{"steps", {{{"type", "filter"}, {"expression", "specialty = \"ONC\""}}}}},
+      "prepare", {{"steps", {{{"type", "filter"}, {"expression", "specialty = \"ONC\""}}}}},
       {{"providers", &providers}}, 1, {});
   ASSERT_TRUE(prepared.ok()) << prepared.status();
   EXPECT_EQ(prepared->outputs[0].num_rows(), 2);

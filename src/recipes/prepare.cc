@@ -15,12 +15,6 @@
 
 namespace assay::recipes {
 
-using table::Column;
-using table::DataType;
-using table::Field;
-using table::Schema;
-using table::Table;
-
 // ---- StepConfig ------------------------------------------------------------------------------
 
 StepConfig::StepConfig(const nlohmann::json& object, std::string path, std::string type)
@@ -253,6 +247,12 @@ absl::StatusOr<Table> TableEdit::Build() && {
   return Table::Make(Schema(std::move(fields)), std::move(columns));
 }
 
+absl::StatusOr<Table> PutColumn(const Table& table, const std::string& name, Column column) {
+  TableEdit edit = TableEdit::From(table);
+  edit.Put(name, std::move(column));
+  return std::move(edit).Build();
+}
+
 void PutField(std::vector<Field>& fields, const std::string& name, DataType type) {
   for (Field& field : fields) {
     if (field.name == name) {
@@ -261,6 +261,12 @@ void PutField(std::vector<Field>& fields, const std::string& name, DataType type
     }
   }
   fields.push_back(Field{name, type});
+}
+
+Schema WithField(const Schema& schema, const std::string& name, DataType type) {
+  std::vector<Field> fields = schema.fields();
+  PutField(fields, name, type);
+  return Schema(std::move(fields));
 }
 
 absl::Status CheckUniqueNames(const std::vector<Field>& fields, std::string_view producer) {

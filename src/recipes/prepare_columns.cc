@@ -22,13 +22,6 @@
 
 namespace assay::recipes {
 
-using table::Column;
-using table::ColumnBuilder;
-using table::DataType;
-using table::Field;
-using table::Schema;
-using table::Table;
-
 namespace {
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 
@@ -45,24 +38,34 @@ std::string_view TrimAscii(std::string_view text) {
   return text.substr(begin, end - begin);
 }
 
-std::optional<int64_t> ParseInt64Text(std::string_view text) {
+namespace {
+
+// Parses the whole of `text` as a T with `parse` (a from_chars-like function), after trimming
+// ASCII whitespace and one leading '+'; nullopt if anything is left over or it does not parse.
+template <typename T, typename Parse>
+std::optional<T> ParseWholeNumber(std::string_view text, const Parse& parse) {
   text = TrimAscii(text);
   if (!text.empty() && text[0] == '+') text.remove_prefix(1);
   if (text.empty() || text[0] == '+') return std::nullopt;
-  int64_t value = 0;
-  const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
+  T value = 0;
+  const char* const end = text.data() + text.size();
+  const auto result = parse(text.data(), end, value);
+  if (result.ec != std::errc() || result.ptr != end) return std::nullopt;
   return value;
 }
 
+}  // namespace
+
+std::optional<int64_t> ParseInt64Text(std::string_view text) {
+  return ParseWholeNumber<int64_t>(text, [](const char* first, const char* last, int64_t& value) {
+    return std::from_chars(first, last, value);
+  });
+}
+
 std::optional<double> ParseFloat64Text(std::string_view text) {
-  text = TrimAscii(text);
-  if (!text.empty() && text[0] == '+') text.remove_prefix(1);
-  if (text.empty() || text[0] == '+') return std::nullopt;
-  double value = 0;
-  const auto result = fast_float::from_chars(text.data(), text.data() + text.size(), value);
-  if (result.ec != std::errc() || result.ptr != text.data() + text.size()) return std::nullopt;
-  return value;
+  return ParseWholeNumber<double>(text, [](const char* first, const char* last, double& value) {
+    return fast_float::from_chars(first, last, value);
+  });
 }
 
 std::optional<bool> ParseBoolText(std::string_view text) {
@@ -94,42 +97,37 @@ std::optional<int64_t> ParseTimestampText(std::string_view text) {
   return std::nullopt;
 }
 
-std::optional<CellValue> ParseCell(std::string_view text, DataType type) {
+namespace {
+
+// A cell with the parsed `value` stored in `member` (CellValue::integer or ::real), or nullopt
+// when `value` did not parse.
+template <typename T, typename Member>
+std::optional<CellValue> CellFrom(const std::optional<T>& value, Member CellValue::*member) {
+  if (!value) return std::nullopt;
   CellValue cell;
+  cell.*member = *value;
+  return cell;
+}
+
+}  // namespace
+
+std::optional<CellValue> ParseCell(std::string_view text, DataType type) {
   switch (type) {
-    case DataType::kString:
+    case DataType::kString: {
+      CellValue cell;
       cell.text = std::string(text);
       return cell;
-    case DataType::kBool: {
-      const auto value = ParseBoolText(text);
-      if (!value) return std::nullopt;
-      cell.integer = *value ? 1 : 0;
-      return cell;
     }
-    case DataType::kInt64: {
-      const auto value = ParseInt64Text(text);
-      if (!value) return std::nullopt;
-      cell.integer = *value;
-      return cell;
-    }
-    case DataType::kFloat64: {
-      const auto value = ParseFloat64Text(text);
-      if (!value) return std::nullopt;
-      cell.real = *value;
-      return cell;
-    }
-    case DataType::kDate: {
-      const auto value = ParseDateText(text);
-      if (!value) return std::nullopt;
-      cell.integer = *value;
-      return cell;
-    }
-    case DataType::kTimestamp: {
-      const auto value = ParseTimestampText(text);
-      if (!value) return std::nullopt;
-      cell.integer = *value;
-      return cell;
-    }
+    case DataType::kBool:
+      return CellFrom(ParseBoolText(text), &CellValue::integer);
+    case DataType::kInt64:
+      return CellFrom(ParseInt64Text(text), &CellValue::integer);
+    case DataType::kFloat64:
+      return CellFrom(ParseFloat64Text(text), &CellValue::real);
+    case DataType::kDate:
+      return CellFrom(ParseDateText(text), &CellValue::integer);
+    case DataType::kTimestamp:
+      return CellFrom(ParseTimestampText(text), &CellValue::integer);
   }
   return std::nullopt;
 }
@@ -828,9 +826,7 @@ class SwitchCaseProcessor : public PrepareProcessor {
         }
       }
       log.cells_changed = changed;
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(target, builder.Finish());
-      return std::move(edit).Build();
+      return PutColumn(table, target, builder.Finish());
     };
     return bound;
   }

@@ -15,13 +15,6 @@
 namespace assay::recipes {
 namespace {
 
-using table::Column;
-using table::ColumnBuilder;
-using table::DataType;
-using table::Field;
-using table::Schema;
-using table::Table;
-
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 constexpr int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
 
@@ -376,9 +369,7 @@ class ParseDatesProcessor : public PrepareProcessor {
       if (log.conversion_failures > 0) {
         absl::StrAppend(&log.detail, "; ", log.conversion_failures, " unparsed set to null");
       }
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(target, builder.Finish());
-      return std::move(edit).Build();
+      return PutColumn(table, target, builder.Finish());
     };
     return bound;
   }
@@ -596,10 +587,8 @@ class DateDiffProcessor : public PrepareProcessor {
       ASSAY_RETURN_IF_ERROR(RequireType(input, index, {DataType::kDate, DataType::kTimestamp},
                                         "parse it with parse_dates first"));
     }
-    std::vector<Field> fields = input.fields();
-    PutField(fields, into_, DataType::kInt64);
     BoundStep bound;
-    bound.output = Schema(fields);
+    bound.output = WithField(input, into_, DataType::kInt64);
     bound.apply = [this, start, end](const Table& table, const StepContext&,
                                      PrepareStepLog& log) -> absl::StatusOr<Table> {
       const Column& a = table.column(start);
@@ -638,9 +627,8 @@ class DateDiffProcessor : public PrepareProcessor {
           }
         }
       }
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(into_, *Column::FromInt64s(std::move(values), ValidityFromFlags(valid)));
-      return std::move(edit).Build();
+      return PutColumn(table, into_,
+                       *Column::FromInt64s(std::move(values), ValidityFromFlags(valid)));
     };
     return bound;
   }

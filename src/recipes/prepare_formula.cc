@@ -10,13 +10,6 @@
 namespace assay::recipes {
 namespace {
 
-using table::Column;
-using table::ColumnBuilder;
-using table::DataType;
-using table::Field;
-using table::Schema;
-using table::Table;
-
 absl::StatusOr<expr::Expression> CompileKey(std::string_view key, const std::string& source,
                                             const Schema& schema) {
   absl::StatusOr<expr::Expression> compiled = expr::Expression::Compile(source, schema);
@@ -51,17 +44,13 @@ class FormulaProcessor : public PrepareProcessor {
 
   absl::StatusOr<BoundStep> Bind(const Schema& input) const override {
     ASSAY_ASSIGN_OR_RETURN(expr::Expression compiled, CompileKey("expression", expression_, input));
-    std::vector<Field> fields = input.fields();
-    PutField(fields, column_, compiled.result_type());
     BoundStep bound;
-    bound.output = Schema(fields);
+    bound.output = WithField(input, column_, compiled.result_type());
     bound.apply = [this, compiled](const Table& table, const StepContext& context,
                                    PrepareStepLog& log) -> absl::StatusOr<Table> {
       ASSAY_ASSIGN_OR_RETURN(Column result, EvaluateKey(compiled, table, context));
       log.detail = absl::StrCat(column_, ": ", result.null_count(), " null results");
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(column_, std::move(result));
-      return std::move(edit).Build();
+      return PutColumn(table, column_, std::move(result));
     };
     return bound;
   }
@@ -131,10 +120,8 @@ class FlagProcessor : public PrepareProcessor {
   absl::StatusOr<BoundStep> Bind(const Schema& input) const override {
     ASSAY_ASSIGN_OR_RETURN(expr::Expression compiled, CompileKey("expression", expression_, input));
     ASSAY_RETURN_IF_ERROR(RequireBool("expression", compiled));
-    std::vector<Field> fields = input.fields();
-    PutField(fields, column_, DataType::kBool);
     BoundStep bound;
-    bound.output = Schema(fields);
+    bound.output = WithField(input, column_, DataType::kBool);
     bound.apply = [this, compiled](const Table& table, const StepContext& context,
                                    PrepareStepLog& log) -> absl::StatusOr<Table> {
       ASSAY_ASSIGN_OR_RETURN(const Column matches, EvaluateKey(compiled, table, context));
@@ -146,9 +133,7 @@ class FlagProcessor : public PrepareProcessor {
         flagged += flags[row];
       }
       log.detail = absl::StrCat(flagged, " rows flagged");
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(column_, *Column::FromBools(std::move(flags)));
-      return std::move(edit).Build();
+      return PutColumn(table, column_, *Column::FromBools(std::move(flags)));
     };
     return bound;
   }
@@ -193,10 +178,8 @@ class IfThenElseProcessor : public PrepareProcessor {
             Absl(table::DataTypeName(other)), "; make both the same type (e.g. with toString)"));
       }
     }
-    std::vector<Field> fields = input.fields();
-    PutField(fields, into_, type);
     BoundStep bound;
-    bound.output = Schema(fields);
+    bound.output = WithField(input, into_, type);
     bound.apply = [this, condition, then, otherwise, type](
                       const Table& table, const StepContext& context,
                       PrepareStepLog& log) -> absl::StatusOr<Table> {
@@ -225,9 +208,7 @@ class IfThenElseProcessor : public PrepareProcessor {
         }
       }
       log.detail = absl::StrCat(taken, " rows took the then branch");
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(into_, builder.Finish());
-      return std::move(edit).Build();
+      return PutColumn(table, into_, builder.Finish());
     };
     return bound;
   }

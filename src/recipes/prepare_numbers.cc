@@ -10,12 +10,32 @@
 namespace assay::recipes {
 namespace {
 
-using table::Column;
-using table::ColumnBuilder;
-using table::DataType;
-using table::Field;
-using table::Schema;
-using table::Table;
+// Binds a step that rewrites each of `columns` in place after checking each is int64 or
+// float64. `rewrite` returns a column's new values and adds the cells it changed to `changed`,
+// or returns nullopt to keep the column as it is.
+using NumericRewrite = std::function<std::optional<Column>(const Column& column, int64_t& changed)>;
+absl::StatusOr<BoundStep> BindNumericRewrite(const Schema& input,
+                                             const std::vector<std::string>& columns,
+                                             NumericRewrite rewrite) {
+  ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes, ResolveColumns(input, columns, "columns"));
+  for (int index : indexes) {
+    ASSAY_RETURN_IF_ERROR(RequireType(input, index, {DataType::kInt64, DataType::kFloat64}, ""));
+  }
+  BoundStep bound;
+  bound.output = input;
+  bound.apply = [indexes, rewrite = std::move(rewrite)](
+                    const Table& table, const StepContext&,
+                    PrepareStepLog& log) -> absl::StatusOr<Table> {
+    TableEdit edit = TableEdit::From(table);
+    log.cells_changed = 0;
+    for (int index : indexes) {
+      std::optional<Column> rewritten = rewrite(table.column(index), log.cells_changed);
+      if (rewritten) edit.columns[index] = *std::move(rewritten);
+    }
+    return std::move(edit).Build();
+  };
+  return bound;
+}
 
 // ---- round -------------------------------------------------------------------------------------
 
@@ -31,32 +51,22 @@ class RoundProcessor : public PrepareProcessor {
       : columns_(std::move(columns)), decimals_(decimals) {}
 
   absl::StatusOr<BoundStep> Bind(const Schema& input) const override {
-    ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes,
-                           ResolveColumns(input, columns_, "columns"));
-    for (int index : indexes) {
-      ASSAY_RETURN_IF_ERROR(RequireType(input, index, {DataType::kInt64, DataType::kFloat64}, ""));
-    }
-    BoundStep bound;
-    bound.output = input;
-    bound.apply = [this, indexes](const Table& table, const StepContext&,
-                                  PrepareStepLog& log) -> absl::StatusOr<Table> {
-      TableEdit edit = TableEdit::From(table);
-      log.cells_changed = 0;
-      for (int index : indexes) {
-        const Column& column = table.column(index);
-        if (column.type() == DataType::kFloat64) {
-          std::vector<double> values = column.float64_values();
-          const double scale = std::pow(10.0, decimals_);
-          for (double& value : values) {
-            const double scaled = value * scale;
-            // Beyond 2^53 a double has no fractional digits left to round.
-            if (!std::isfinite(scaled) || std::fabs(scaled) >= 9007199254740992.0) continue;
-            const double rounded = std::round(scaled) / scale;
-            log.cells_changed += rounded != value;
-            value = rounded;
+    return BindNumericRewrite(
+        input, columns_, [this](const Column& column, int64_t& changed) -> std::optional<Column> {
+          if (column.type() == DataType::kFloat64) {
+            std::vector<double> values = column.float64_values();
+            const double scale = std::pow(10.0, decimals_);
+            for (double& value : values) {
+              const double scaled = value * scale;
+              // Beyond 2^53 a double has no fractional digits left to round.
+              if (!std::isfinite(scaled) || std::fabs(scaled) >= 9007199254740992.0) continue;
+              const double rounded = std::round(scaled) / scale;
+              changed += rounded != value;
+              value = rounded;
+            }
+            return *Column::FromFloat64s(std::move(values), column.validity());
           }
-          edit.columns[index] = *Column::FromFloat64s(std::move(values), column.validity());
-        } else if (decimals_ < 0) {
+          if (decimals_ >= 0) return std::nullopt;
           const int64_t unit = Pow10(-decimals_);
           std::vector<int64_t> values = column.int64_values();
           for (int64_t& value : values) {
@@ -67,15 +77,11 @@ class RoundProcessor : public PrepareProcessor {
               if (value >= 0 && rounded <= INT64_MAX - unit) rounded += unit;
               if (value < 0 && rounded >= INT64_MIN + unit) rounded -= unit;
             }
-            log.cells_changed += rounded != value;
+            changed += rounded != value;
             value = rounded;
           }
-          edit.columns[index] = *Column::FromInt64s(std::move(values), column.validity());
-        }
-      }
-      return std::move(edit).Build();
-    };
-    return bound;
+          return *Column::FromInt64s(std::move(values), column.validity());
+        });
   }
 
  private:
@@ -100,33 +106,22 @@ class ClipProcessor : public PrepareProcessor {
       : columns_(std::move(columns)), min_(min), max_(max) {}
 
   absl::StatusOr<BoundStep> Bind(const Schema& input) const override {
-    ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes,
-                           ResolveColumns(input, columns_, "columns"));
-    for (int index : indexes) {
-      ASSAY_RETURN_IF_ERROR(RequireType(input, index, {DataType::kInt64, DataType::kFloat64}, ""));
-    }
-    BoundStep bound;
-    bound.output = input;
-    bound.apply = [this, indexes](const Table& table, const StepContext&,
-                                  PrepareStepLog& log) -> absl::StatusOr<Table> {
-      TableEdit edit = TableEdit::From(table);
-      log.cells_changed = 0;
-      for (int index : indexes) {
-        const Column& column = table.column(index);
-        if (column.type() == DataType::kFloat64) {
-          std::vector<double> values = column.float64_values();
-          const double low = min_.value_or(-HUGE_VAL);
-          const double high = max_.value_or(HUGE_VAL);
-          for (int64_t row = 0; row < column.size(); ++row) {
-            double& value = values[row];
-            // NaN compares false both ways and stays NaN.
-            if (column.IsValid(row) && (value < low || value > high)) {
-              value = value < low ? low : high;
-              ++log.cells_changed;
+    return BindNumericRewrite(
+        input, columns_, [this](const Column& column, int64_t& changed) -> std::optional<Column> {
+          if (column.type() == DataType::kFloat64) {
+            std::vector<double> values = column.float64_values();
+            const double low = min_.value_or(-HUGE_VAL);
+            const double high = max_.value_or(HUGE_VAL);
+            for (int64_t row = 0; row < column.size(); ++row) {
+              double& value = values[row];
+              // NaN compares false both ways and stays NaN.
+              if (column.IsValid(row) && (value < low || value > high)) {
+                value = value < low ? low : high;
+                ++changed;
+              }
             }
+            return *Column::FromFloat64s(std::move(values), column.validity());
           }
-          edit.columns[index] = *Column::FromFloat64s(std::move(values), column.validity());
-        } else {
           // An integer column is clipped into [ceil(min), floor(max)], the integers in range.
           const int64_t low = IntBound(min_, true);
           const int64_t high = IntBound(max_, false);
@@ -135,15 +130,11 @@ class ClipProcessor : public PrepareProcessor {
             int64_t& value = values[row];
             if (column.IsValid(row) && (value < low || value > high)) {
               value = value < low ? low : high;
-              ++log.cells_changed;
+              ++changed;
             }
           }
-          edit.columns[index] = *Column::FromInt64s(std::move(values), column.validity());
-        }
-      }
-      return std::move(edit).Build();
-    };
-    return bound;
+          return *Column::FromInt64s(std::move(values), column.validity());
+        });
   }
 
  private:
@@ -273,9 +264,7 @@ class BinProcessor : public PrepareProcessor {
         }
       }
       log.detail = absl::StrCat(column_, ": ", out_of_range, " values out of range (null)");
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(into_, builder.Finish());
-      return std::move(edit).Build();
+      return PutColumn(table, into_, builder.Finish());
     };
     return bound;
   }

@@ -31,6 +31,15 @@ class RE2;
 
 namespace assay::recipes {
 
+// Short names for the table types used throughout the prepare*.cc files. This header is internal
+// to the prepare recipe, so these declarations do not reach any public API.
+using table::Column;
+using table::ColumnBuilder;
+using table::DataType;
+using table::Field;
+using table::Schema;
+using table::Table;
+
 struct StepContext {
   int64_t now_micros = 0;
 };
@@ -141,8 +150,16 @@ struct TableEdit {
   absl::StatusOr<table::Table> Build() &&;
 };
 
+// `table` with column `name` replaced in place (or appended when there is none) by `column`:
+// TableEdit::From, Put and Build in one call.
+absl::StatusOr<table::Table> PutColumn(const table::Table& table, const std::string& name,
+                                       table::Column column);
+
 // Schema counterpart of TableEdit::Put.
 void PutField(std::vector<table::Field>& fields, const std::string& name, table::DataType type);
+// A copy of `schema` with PutField(name, type) applied: the output schema of a step that sets
+// one column.
+table::Schema WithField(const table::Schema& schema, const std::string& name, table::DataType type);
 // INVALID_ARGUMENT if names repeat, naming the duplicate and what produced it.
 absl::Status CheckUniqueNames(const std::vector<table::Field>& fields, std::string_view producer);
 

@@ -16,13 +16,6 @@
 namespace assay::recipes {
 namespace {
 
-using table::Column;
-using table::ColumnBuilder;
-using table::DataType;
-using table::Field;
-using table::Schema;
-using table::Table;
-
 constexpr int64_t kMicrosPerDay = 86'400'000'000;
 
 // Keeps the rows where matches(row) == keep; returns the input unchanged if all stay.

@@ -16,19 +16,20 @@
 namespace assay::recipes {
 namespace {
 
-using table::Column;
-using table::ColumnBuilder;
-using table::DataType;
-using table::Field;
-using table::Schema;
-using table::Table;
-
 absl::Status RequireStrings(const Schema& schema, const std::vector<int>& indexes) {
   for (int index : indexes) {
     ASSAY_RETURN_IF_ERROR(
         RequireType(schema, index, {DataType::kString}, "cast it to string first"));
   }
   return absl::OkStatus();
+}
+
+// The indexes of `columns` (the "columns" key), each checked to be a string column.
+absl::StatusOr<std::vector<int>> ResolveStringColumns(const Schema& schema,
+                                                      const std::vector<std::string>& columns) {
+  ASSAY_ASSIGN_OR_RETURN(std::vector<int> indexes, ResolveColumns(schema, columns, "columns"));
+  ASSAY_RETURN_IF_ERROR(RequireStrings(schema, indexes));
+  return indexes;
 }
 
 // Rewrites each string column in `indexes` with transform(text, &out) (columns in parallel);
@@ -74,9 +75,7 @@ class FindReplaceProcessor : public PrepareProcessor {
         regex_(std::move(regex)) {}
 
   absl::StatusOr<BoundStep> Bind(const Schema& input) const override {
-    ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes,
-                           ResolveColumns(input, columns_, "columns"));
-    ASSAY_RETURN_IF_ERROR(RequireStrings(input, indexes));
+    ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes, ResolveStringColumns(input, columns_));
     BoundStep bound;
     bound.output = input;
     bound.apply = [this, indexes](const Table& table, const StepContext&,
@@ -178,9 +177,7 @@ class StringTransformProcessor : public PrepareProcessor {
       : columns_(std::move(columns)), ops_(std::move(ops)) {}
 
   absl::StatusOr<BoundStep> Bind(const Schema& input) const override {
-    ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes,
-                           ResolveColumns(input, columns_, "columns"));
-    ASSAY_RETURN_IF_ERROR(RequireStrings(input, indexes));
+    ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes, ResolveStringColumns(input, columns_));
     BoundStep bound;
     bound.output = input;
     bound.apply = [this, indexes](const Table& table, const StepContext&,
@@ -509,10 +506,8 @@ class ConcatProcessor : public PrepareProcessor {
   absl::StatusOr<BoundStep> Bind(const Schema& input) const override {
     ASSAY_ASSIGN_OR_RETURN(const std::vector<int> indexes,
                            ResolveColumns(input, columns_, "columns"));
-    std::vector<Field> fields = input.fields();
-    PutField(fields, into_, DataType::kString);
     BoundStep bound;
-    bound.output = Schema(fields);
+    bound.output = WithField(input, into_, DataType::kString);
     bound.apply = [this, indexes](const Table& table, const StepContext&,
                                   PrepareStepLog& log) -> absl::StatusOr<Table> {
       ColumnBuilder builder(DataType::kString);
@@ -543,9 +538,7 @@ class ConcatProcessor : public PrepareProcessor {
           builder.AppendString(out);
         }
       }
-      TableEdit edit = TableEdit::From(table);
-      edit.Put(into_, builder.Finish());
-      return std::move(edit).Build();
+      return PutColumn(table, into_, builder.Finish());
     };
     return bound;
   }

@@ -14,10 +14,14 @@
 #include "absl/status/statusor.h"
 #include "common/civil_time.h"
 #include "expr/expression.h"
+#include "gtest/gtest.h"
 #include "table/column.h"
 #include "table/table.h"
 
 namespace assay::expr::testing {
+
+// Shorthand for a null cell in the column builders below.
+inline constexpr auto kNull = std::nullopt;
 
 inline table::Column Ints(const std::vector<std::optional<int64_t>>& values) {
   table::ColumnBuilder builder(table::DataType::kInt64);
@@ -85,6 +89,23 @@ inline std::vector<std::string> Render(const table::Column& column) {
   for (int64_t row = 0; row < column.size(); ++row)
     out.push_back(column.ValueToString(row, "null"));
   return out;
+}
+
+// The rows of `source` evaluated over `input` as Render gives them, or the single line
+// "ERROR: <message>" so a failing formula shows why in the expectation diff.
+inline std::vector<std::string> RenderOrError(std::string_view source, const table::Table& input,
+                                              const EvalOptions& options = {}) {
+  auto column = CompileAndEvaluate(source, input, options);
+  if (!column.ok()) return {"ERROR: " + std::string(column.status().message())};
+  return Render(*column);
+}
+
+// The result type of `source` compiled against `schema`; records a test failure (and returns
+// kBool) if it does not compile.
+inline table::DataType ResultTypeOf(std::string_view source, const table::Schema& schema) {
+  auto expression = Expression::Compile(source, schema);
+  EXPECT_TRUE(expression.ok()) << expression.status();
+  return expression.ok() ? expression->result_type() : table::DataType::kBool;
 }
 
 // The compile error message of `source` against `schema` ("" if it compiles).

@@ -20,8 +20,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace assay::expr::testing;  // NOLINT(build/namespaces)
 
-constexpr auto kNull = std::nullopt;
-
 table::Table Sample() {
   return MakeTable({
       {"i", Ints({1, -2, kNull, 7})},
@@ -38,17 +36,9 @@ table::Table Sample() {
 }
 
 // Renders the result of `source` over Sample(), or "ERROR: ..." so a failure shows the message.
-std::vector<std::string> Eval(std::string_view source) {
-  auto column = CompileAndEvaluate(source, Sample());
-  if (!column.ok()) return {"ERROR: " + std::string(column.status().message())};
-  return Render(*column);
-}
+std::vector<std::string> Eval(std::string_view source) { return RenderOrError(source, Sample()); }
 
-DataType TypeOf(std::string_view source) {
-  auto expression = Expression::Compile(source, Sample().schema());
-  EXPECT_TRUE(expression.ok()) << expression.status();
-  return expression.ok() ? expression->result_type() : DataType::kBool;
-}
+DataType TypeOf(std::string_view source) { return ResultTypeOf(source, Sample().schema()); }
 
 TEST(Expression, ColumnReferences) {
   EXPECT_THAT(Eval("i"), ElementsAre("1", "-2", "null", "7"));

@@ -15,8 +15,6 @@ using ::testing::Each;
 using ::testing::ElementsAre;
 using namespace assay::expr::testing;  // NOLINT(build/namespaces)
 
-constexpr auto kNull = std::nullopt;
-
 table::Table Sample() {
   return MakeTable({
       {"i", Ints({-3, 0, kNull, 125})},
@@ -32,16 +30,10 @@ table::Table Sample() {
 }
 
 std::vector<std::string> Eval(std::string_view source, const EvalOptions& options = {}) {
-  auto column = CompileAndEvaluate(source, Sample(), options);
-  if (!column.ok()) return {"ERROR: " + std::string(column.status().message())};
-  return Render(*column);
+  return RenderOrError(source, Sample(), options);
 }
 
-DataType TypeOf(std::string_view source) {
-  auto expression = Expression::Compile(source, Sample().schema());
-  EXPECT_TRUE(expression.ok()) << expression.status();
-  return expression.ok() ? expression->result_type() : DataType::kBool;
-}
+DataType TypeOf(std::string_view source) { return ResultTypeOf(source, Sample().schema()); }
 
 TEST(Functions, NamesAreCaseInsensitive) {
   EXPECT_THAT(Eval("ABS(i)"), ElementsAre("3", "0", "null", "125"));

@@ -10,13 +10,7 @@
 namespace assay::recipes {
 namespace {
 
-using testing::Floats;
-using testing::Ids;
-using testing::Ints;
-using testing::Json;
-using testing::MakeTable;
-using testing::Strings;
-using testing::Text;
+using namespace testing;  // NOLINT(build/namespaces)
 
 TEST(Distinct, WholeRowKeepsFirstOccurrenceInInputOrder) {
   const table::Table input =
@@ -85,11 +79,7 @@ TEST(Distinct, ParsesAndRejectsConfig) {
        "distinct config: \"count_column\": expected a non-empty string"},
       {R"("a")", "distinct config: expected an object"},
   };
-  for (const auto& [config, message] : cases) {
-    auto bad = ParseDistinctSpec(Json(config));
-    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << config;
-    EXPECT_EQ(bad.status().message(), message) << config;
-  }
+  ExpectConfigErrors(ParseDistinctSpec, cases);
 }
 
 TEST(Distinct, MatchesNaiveReferenceOnRandomTables) {

@@ -8,14 +8,7 @@
 namespace assay::recipes {
 namespace {
 
-using testing::Dates;
-using testing::Floats;
-using testing::Ints;
-using testing::Json;
-using testing::MakeTable;
-using testing::Names;
-using testing::Strings;
-using testing::Text;
+using namespace testing;  // NOLINT(build/namespaces)
 
 table::Table Doses() {
   return MakeTable({{"site", Strings({"s2", "s1", "s2", "s1", "s2", "s1", std::nullopt})},
@@ -226,11 +219,7 @@ TEST(Pivot, RejectsBadConfig) {
        "pivot config: unknown key \"values\" (allowed keys: index, pivot_column, value_column, "
        "aggregation, max_columns, column_prefix, null_pivot, null_label)"},
   };
-  for (const auto& [config, message] : cases) {
-    auto spec = ParsePivotSpec(Json(config));
-    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << config;
-    EXPECT_EQ(spec.status().message(), message) << config;
-  }
+  ExpectConfigErrors(ParsePivotSpec, cases);
 }
 
 }  // namespace

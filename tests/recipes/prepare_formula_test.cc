@@ -7,14 +7,7 @@
 namespace assay::recipes {
 namespace {
 
-using ::assay::recipes::testing::Cells;
-using ::assay::recipes::testing::Floats;
-using ::assay::recipes::testing::Ints;
-using ::assay::recipes::testing::MakeTable;
-using ::assay::recipes::testing::Names;
-using ::assay::recipes::testing::RunOk;
-using ::assay::recipes::testing::RunSteps;
-using ::assay::recipes::testing::Strings;
+using namespace ::assay::recipes::testing;  // NOLINT(build/namespaces)
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;

@@ -113,6 +113,13 @@ inline table::Table RunOk(const nlohmann::json& step, const table::Table& input)
   return std::move(result->output);
 }
 
+// The error message of running `steps` on `input`, failing the test if the run succeeds.
+inline std::string ErrorOf(const nlohmann::json& steps, const table::Table& input) {
+  auto result = RunSteps(steps, input);
+  EXPECT_FALSE(result.ok());
+  return result.ok() ? "" : std::string(result.status().message());
+}
+
 }  // namespace assay::recipes::testing
 
 #endif  // ASSAY_TESTS_RECIPES_PREPARE_TEST_TABLES_H_

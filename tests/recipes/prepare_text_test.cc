@@ -7,24 +7,11 @@
 namespace assay::recipes {
 namespace {
 
-using ::assay::recipes::testing::Cells;
-using ::assay::recipes::testing::Col;
-using ::assay::recipes::testing::Ints;
-using ::assay::recipes::testing::MakeTable;
-using ::assay::recipes::testing::Names;
-using ::assay::recipes::testing::RunOk;
-using ::assay::recipes::testing::RunSteps;
-using ::assay::recipes::testing::Strings;
+using namespace ::assay::recipes::testing;  // NOLINT(build/namespaces)
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 using table::DataType;
-
-std::string ErrorOf(const json& steps, const table::Table& input) {
-  auto result = RunSteps(steps, input);
-  EXPECT_FALSE(result.ok());
-  return result.ok() ? "" : std::string(result.status().message());
-}
 
 std::string ParseError(const json& step) {
   auto spec = ParsePrepareSpec(json{{"steps", json::array({step})}});

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "common/civil_time.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -218,6 +219,24 @@ inline int NaiveCompare(const NaiveCell& a, const NaiveCell& b, bool descending,
 }
 
 inline nlohmann::json Json(const char* text) { return nlohmann::json::parse(text); }
+
+// Expects `parse` to reject each (config JSON text, message) pair of `cases` with
+// INVALID_ARGUMENT and exactly that message.
+template <typename Parse, typename Cases>
+void ExpectConfigErrors(const Parse& parse, const Cases& cases) {
+  for (const auto& [config, message] : cases) {
+    auto spec = parse(Json(config));
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << config;
+    EXPECT_EQ(spec.status().message(), message) << config;
+  }
+}
+
+// A table with one int64 column "id" holding 0, 1, ..., rows - 1.
+inline Table Numbered(int64_t rows) {
+  std::vector<std::optional<int64_t>> ids;
+  for (int64_t row = 0; row < rows; ++row) ids.push_back(row);
+  return MakeTable({{"id", Ints(ids)}});
+}
 
 }  // namespace assay::recipes::testing
 

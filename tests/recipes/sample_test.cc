@@ -11,18 +11,7 @@
 namespace assay::recipes {
 namespace {
 
-using testing::Ids;
-using testing::Ints;
-using testing::Json;
-using testing::MakeTable;
-using testing::Strings;
-using testing::Text;
-
-table::Table Numbered(int64_t rows) {
-  std::vector<std::optional<int64_t>> ids;
-  for (int64_t row = 0; row < rows; ++row) ids.push_back(row);
-  return MakeTable({{"id", Ints(ids)}});
-}
+using namespace testing;  // NOLINT(build/namespaces)
 
 SampleSpec Random(std::optional<int64_t> rows, std::optional<double> ratio, uint64_t seed) {
   SampleSpec spec;
@@ -207,11 +196,7 @@ TEST(Sample, RejectsBadConfig) {
       {R"({"method": "random", "rows": 3, "sed": 4})",
        "sample config: unknown key \"sed\" (allowed keys: method, rows, ratio, seed, column)"},
   };
-  for (const auto& [config, message] : cases) {
-    auto spec = ParseSampleSpec(Json(config));
-    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << config;
-    EXPECT_EQ(spec.status().message(), message) << config;
-  }
+  ExpectConfigErrors(ParseSampleSpec, cases);
 }
 
 }  // namespace

@@ -10,13 +10,7 @@
 namespace assay::recipes {
 namespace {
 
-using testing::Floats;
-using testing::Ids;
-using testing::Ints;
-using testing::Json;
-using testing::MakeTable;
-using testing::Strings;
-using testing::Text;
+using namespace testing;  // NOLINT(build/namespaces)
 
 TEST(Sort, MultipleKeysWithDirections) {
   const table::Table input =
@@ -120,11 +114,7 @@ TEST(Sort, RejectsBadConfig) {
       {R"({"keys": [{"column": "a"}, {"column": "a"}]})",
        "sort config: \"keys\"[1].\"column\": column \"a\" is listed twice"},
   };
-  for (const auto& [config, message] : cases) {
-    auto spec = ParseSortSpec(Json(config));
-    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << config;
-    EXPECT_EQ(spec.status().message(), message) << config;
-  }
+  ExpectConfigErrors(ParseSortSpec, cases);
 }
 
 // The sort against std::stable_sort with a naive comparator on random tables, random keys.

@@ -8,19 +8,7 @@
 namespace assay::recipes {
 namespace {
 
-using testing::Dates;
-using testing::Ids;
-using testing::Ints;
-using testing::Json;
-using testing::MakeTable;
-using testing::Text;
-using testing::Timestamps;
-
-table::Table Numbered(int64_t rows) {
-  std::vector<std::optional<int64_t>> ids;
-  for (int64_t row = 0; row < rows; ++row) ids.push_back(row);
-  return MakeTable({{"id", Ints(ids)}});
-}
+using namespace testing;  // NOLINT(build/namespaces)
 
 SplitSpec RandomSplit(std::vector<double> ratios, uint64_t seed) {
   SplitSpec spec;
@@ -228,11 +216,7 @@ TEST(Split, RejectsBadConfig) {
       {R"({"method": "hash"})",
        "split config: \"method\": expected \"random\", \"expression\" or \"time_cutoff\""},
   };
-  for (const auto& [config, message] : cases) {
-    auto spec = ParseSplitSpec(Json(config));
-    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << config;
-    EXPECT_EQ(spec.status().message(), message) << config;
-  }
+  ExpectConfigErrors(ParseSplitSpec, cases);
 }
 
 }  // namespace

@@ -6,13 +6,7 @@
 namespace assay::recipes {
 namespace {
 
-using testing::Floats;
-using testing::Ints;
-using testing::Json;
-using testing::MakeTable;
-using testing::Names;
-using testing::Strings;
-using testing::Text;
+using namespace testing;  // NOLINT(build/namespaces)
 
 TEST(Stack, UnionByNameWithNullsForMissingColumns) {
   const table::Table a = MakeTable({{"id", Ints({1, 2})}, {"name", Strings({"x", std::nullopt})}});

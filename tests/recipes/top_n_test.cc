@@ -11,12 +11,7 @@
 namespace assay::recipes {
 namespace {
 
-using testing::Ids;
-using testing::Ints;
-using testing::Json;
-using testing::MakeTable;
-using testing::Strings;
-using testing::Text;
+using namespace testing;  // NOLINT(build/namespaces)
 
 table::Table Scores() {
   return MakeTable({{"id", Ints({0, 1, 2, 3, 4, 5, 6, 7})},
@@ -137,11 +132,7 @@ TEST(TopN, RejectsBadConfig) {
       {R"({"order_by": "x", "n": 1})",
        "top_n config: \"order_by\": expected a non-empty array of objects with \"column\""},
   };
-  for (const auto& [config, message] : cases) {
-    auto spec = ParseTopNSpec(Json(config));
-    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << config;
-    EXPECT_EQ(spec.status().message(), message) << config;
-  }
+  ExpectConfigErrors(ParseTopNSpec, cases);
 }
 
 TEST(TopN, MatchesNaiveReferenceOnRandomTables) {

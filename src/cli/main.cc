@@ -4,6 +4,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/commands.h"
+#include "common/huge_pages.h"
 #include "common/status_mapping.h"
 
 namespace {
@@ -16,6 +17,7 @@ constexpr char kDescription[] =
 }  // namespace
 
 int main(int argc, char** argv) {
+  assay::common::ReexecWithHugePageMalloc(argv);
   assay::cli::CommandContext context;
   CLI::App app(kDescription, "assay");
   app.set_version_flag("--version", "assay 0.1.0");

@@ -20,9 +20,11 @@ packages=(
   libyaml-cpp-dev        # flow.yaml
   libre2-dev             # regular expressions in recipes and quality rules (linear time)
   libutf8proc-dev        # Unicode case mapping, normalization and accent stripping
+  libxgboost-dev         # gradient boosting, random forest and linear booster (C API)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-pandas python3-numpy # benchmark peer (pandas.read_csv)
+  python3-sklearn python3-xgboost python3-scipy # ML peers (AutoML quality and overhead benches)
   time                   # /usr/bin/time for peak-memory figures in bench/
 )
 

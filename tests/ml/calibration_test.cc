@@ -1,0 +1,1 @@
+// Being written (issue 4): see the header comment once it exists.

@@ -117,6 +117,54 @@ const std::vector<Migration>& SqliteMigrations() {
            "CREATE INDEX run_inputs_version ON run_inputs(dataset_version_id)",
            "CREATE INDEX run_outputs_version ON run_outputs(dataset_version_id)",
        }},
+      {3,
+       "ML tasks (versioned specs), trainings with their trials (the leaderboard), saved models "
+       "and their immutable versions",
+       {
+           "CREATE TABLE ml_tasks ("
+           "id INTEGER PRIMARY KEY, project_key TEXT NOT NULL REFERENCES projects(key), "
+           "name TEXT NOT NULL, created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL, "
+           "UNIQUE (project_key, name))",
+           "CREATE TABLE ml_task_versions ("
+           "id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES ml_tasks(id), "
+           "version INTEGER NOT NULL, spec_json TEXT NOT NULL, spec_sha256 TEXT NOT NULL, "
+           "created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL, "
+           "UNIQUE (task_id, version))",
+           // One `ml train` of one task version on one dataset version. result_sha256 names
+           // the object holding the best trial's trained artifact (empty while running or
+           // when failed).
+           "CREATE TABLE ml_trainings ("
+           "id INTEGER PRIMARY KEY, task_version_id INTEGER NOT NULL "
+           "REFERENCES ml_task_versions(id), "
+           "dataset_version_id INTEGER NOT NULL REFERENCES dataset_versions(id), "
+           "number INTEGER NOT NULL, status TEXT NOT NULL, user TEXT NOT NULL, "
+           "started_at_micros INTEGER NOT NULL, finished_at_micros INTEGER NOT NULL, "
+           "budget_seconds REAL NOT NULL, best_trial INTEGER NOT NULL, "
+           "summary_json TEXT NOT NULL, result_sha256 TEXT NOT NULL, error TEXT NOT NULL, "
+           "environment_json TEXT NOT NULL)",
+           "CREATE INDEX ml_trainings_task ON ml_trainings(task_version_id)",
+           "CREATE TABLE ml_trials ("
+           "training_id INTEGER NOT NULL REFERENCES ml_trainings(id), "
+           "number INTEGER NOT NULL, algorithm TEXT NOT NULL, status TEXT NOT NULL, "
+           "cv_mean REAL NOT NULL, cv_std REAL NOT NULL, seconds REAL NOT NULL, "
+           "trial_json TEXT NOT NULL, PRIMARY KEY (training_id, number))",
+           "CREATE TABLE saved_models ("
+           "id INTEGER PRIMARY KEY, project_key TEXT NOT NULL REFERENCES projects(key), "
+           "name TEXT NOT NULL, created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL, "
+           "UNIQUE (project_key, name))",
+           // An immutable saved-model version: sha256 names its manifest object, which
+           // references the model bytes, pipeline, metrics, explanations, reference profile,
+           // lineage and environment. state follows the lifecycle of ARCHITECTURE.md
+           // section 7 (only 'trained' exists until sign-off is built).
+           "CREATE TABLE saved_model_versions ("
+           "id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES saved_models(id), "
+           "version INTEGER NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, "
+           "training_id INTEGER NOT NULL REFERENCES ml_trainings(id), "
+           "trial_number INTEGER NOT NULL, algorithm TEXT NOT NULL, task_type TEXT NOT NULL, "
+           "metric TEXT NOT NULL, cv_score REAL NOT NULL, holdout_score REAL NOT NULL, "
+           "created_by TEXT NOT NULL, created_at_micros INTEGER NOT NULL, "
+           "UNIQUE (model_id, version), UNIQUE (model_id, sha256))",
+       }},
   };
   // NOLINTEND(bugprone-suspicious-missing-comma)
   return *kMigrations;

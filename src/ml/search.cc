@@ -13,7 +13,6 @@
 #include "ml/metrics.h"
 #include "ml/search_space.h"
 #include "ml/split_plan.h"
-#include "ml/trainer.h"
 
 namespace assay::ml {
 namespace {
@@ -76,7 +75,7 @@ absl::StatusOr<FoldOutcome> RunFold(const SearchOptions& options, const TrialRec
   params.threads = options.threads;
   const TrainData train{&data.train_x, &data.train_y, nullptr};
   const TrainData valid{&data.valid_x, &data.valid_y, nullptr};
-  ASSAY_ASSIGN_OR_RETURN(TrainResult result, TrainModel(params, train, &valid));
+  ASSAY_ASSIGN_OR_RETURN(TrainResult result, options.train(params, train, &valid));
   FoldOutcome outcome;
   outcome.rounds = result.rounds;
   ASSAY_ASSIGN_OR_RETURN(outcome.margins, result.model->PredictMargin(data.valid_x));
@@ -124,6 +123,7 @@ absl::StatusOr<SearchResult> RunSearch(const SearchOptions& options, const FoldS
   if (options.algorithms.empty()) {
     return absl::InvalidArgumentError("the search needs at least one algorithm");
   }
+  if (!options.train) return absl::InvalidArgumentError("the search needs a trainer");
   SearchResult result;
   result.greater_is_better = greater_is_better;
   FoldCache cache(folds);

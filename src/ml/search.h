@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "ml/feature_matrix.h"
+#include "ml/model.h"
 #include "ml/task_type.h"
 #include "nlohmann/json.hpp"
 
@@ -46,7 +47,12 @@ struct FoldData {
 // the search keeps the result.
 using FoldSource = std::function<absl::StatusOr<FoldData>(const std::string& family, int fold)>;
 
+// Trains one model (ml/trainer.h's TrainModel in production; a fake in tests).
+using TrainFn = std::function<absl::StatusOr<TrainResult>(const TrainParams&, const TrainData&,
+                                                          const TrainData*)>;
+
 struct SearchOptions {
+  TrainFn train;  // required
   TaskType task = TaskType::kBinary;
   int num_classes = 2;
   std::vector<std::string> algorithms;

@@ -79,6 +79,10 @@ nlohmann::json DrawHyperparameters(const std::string& algorithm, int draw, Split
   return hyper;
 }
 
+std::string PipelineFamily(std::string_view algorithm) {
+  return algorithm == "linear" || algorithm == "xgboost_linear" ? "linear" : "trees";
+}
+
 std::string SummarizeHyperparameters(const nlohmann::json& hyper) {
   std::vector<std::string> parts;
   for (const auto& item : hyper.items()) {

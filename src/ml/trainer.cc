@@ -6,10 +6,6 @@
 
 namespace assay::ml {
 
-std::string PipelineFamily(std::string_view algorithm) {
-  return algorithm == "linear" || algorithm == "xgboost_linear" ? "linear" : "trees";
-}
-
 absl::StatusOr<TrainResult> TrainModel(const TrainParams& params, const TrainData& train,
                                        const TrainData* valid) {
   if (params.algorithm == "linear") return TrainLinear(params, train, valid);

@@ -15,10 +15,6 @@
 
 namespace assay::ml {
 
-// The feature-pipeline defaults an algorithm wants: "linear" (impute, scale, one-hot) or
-// "trees" (missing values kept, no scaling).
-std::string PipelineFamily(std::string_view algorithm);
-
 // Trains params.algorithm. Errors: INVALID_ARGUMENT for an unknown algorithm or
 // hyperparameter, the algorithm's own errors.
 absl::StatusOr<TrainResult> TrainModel(const TrainParams& params, const TrainData& train,

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <numeric>
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -12,6 +12,7 @@
 #include "common/absl_compat.h"
 #include "common/status_macros.h"
 #include "common/thread_pool.h"
+#include "recipes/group_index.h"
 #include "recipes/relational_common.h"
 #include "table/data_type.h"
 
@@ -90,17 +91,59 @@ struct AggregationInput {
   const Column* column = nullptr;  // nullptr: count of rows
   const uint8_t* mask = nullptr;   // nullptr: every row
   const int32_t* group_of = nullptr;
+  const int64_t* sizes = nullptr;  // rows per group, when computed (see GroupSizes)
   int64_t rows = 0;
   int64_t groups = 0;
 
   bool Included(int64_t row) const {
     return (mask == nullptr || mask[row] != 0) && (column == nullptr || column->IsValid(row));
   }
+  // True when every row is included (no mask, no null in the column): then every group has at
+  // least one included row, and the kernels skip the per-row test and the per-group flags.
+  bool AllRows() const {
+    return mask == nullptr && (column == nullptr || column->null_count() == 0);
+  }
 };
 
+// The validity of a result under AllRows(): every group has a value (empty: all valid),
+// except the single group of an empty input without keys.
+std::vector<uint8_t> AllRowsValidity(const AggregationInput& in) {
+  if (in.rows > 0) return {};
+  return std::vector<uint8_t>(static_cast<size_t>(in.groups), 0);
+}
+
+// Rows per group, counted over row ranges in parallel (integer counts: the order of the
+// additions does not matter).
+std::vector<int64_t> GroupSizes(const int32_t* group_of, int64_t rows, int64_t groups,
+                                common::ThreadPool& pool) {
+  const int64_t tasks = rows >= kParallelRows ? pool.num_threads() : 1;
+  std::vector<std::vector<int64_t>> partial(static_cast<size_t>(tasks));
+  const int64_t rows_per_task = (rows + tasks - 1) / tasks;
+  auto count = [&](int64_t task) {
+    std::vector<int64_t>& sizes = partial[task];
+    sizes.assign(static_cast<size_t>(groups), 0);
+    const int64_t begin = std::min(rows, task * rows_per_task);
+    const int64_t end = std::min(rows, begin + rows_per_task);
+    for (int64_t row = begin; row < end; ++row) ++sizes[group_of[row]];
+  };
+  if (tasks > 1) {
+    pool.ParallelFor(tasks, count);
+  } else {
+    count(0);
+  }
+  for (int64_t task = 1; task < tasks; ++task) {
+    for (int64_t group = 0; group < groups; ++group) partial[0][group] += partial[task][group];
+  }
+  return std::move(partial[0]);
+}
+
 Column CountKernel(const AggregationInput& in) {
+  if (in.AllRows() && in.sizes != nullptr) {
+    return relational::MakeColumn<int64_t>(
+        DataType::kInt64, std::vector<int64_t>(in.sizes, in.sizes + in.groups), {});
+  }
   std::vector<int64_t> counts(static_cast<size_t>(in.groups), 0);
-  if (in.mask == nullptr && (in.column == nullptr || in.column->null_count() == 0)) {
+  if (in.AllRows()) {
     for (int64_t row = 0; row < in.rows; ++row) ++counts[in.group_of[row]];
   } else {
     for (int64_t row = 0; row < in.rows; ++row) {
@@ -142,25 +185,42 @@ Column CountDistinctKernel(const AggregationInput& in) {
 }
 
 absl::StatusOr<Column> SumKernel(const AggregationInput& in, std::string_view name) {
-  std::vector<uint8_t> has(static_cast<size_t>(in.groups), 0);
+  const int32_t* group_of = in.group_of;
   if (in.column->type() == DataType::kFloat64) {
+    // Each group's values are added in input order, as a row-by-row loop would.
     std::vector<double> sums(static_cast<size_t>(in.groups), 0.0);
     const double* values = in.column->float64_values().data();
+    if (in.AllRows()) {
+      for (int64_t row = 0; row < in.rows; ++row) sums[group_of[row]] += values[row];
+      return relational::MakeColumn<double>(DataType::kFloat64, std::move(sums),
+                                            AllRowsValidity(in));
+    }
+    std::vector<uint8_t> has(static_cast<size_t>(in.groups), 0);
     for (int64_t row = 0; row < in.rows; ++row) {
       if (!in.Included(row)) continue;
-      sums[in.group_of[row]] += values[row];
-      has[in.group_of[row]] = 1;
+      sums[group_of[row]] += values[row];
+      has[group_of[row]] = 1;
     }
     return relational::MakeColumn<double>(DataType::kFloat64, std::move(sums), has);
   }
   std::vector<int64_t> sums(static_cast<size_t>(in.groups), 0);
+  std::vector<uint8_t> has;
   bool overflow = false;
   VisitValues(*in.column, [&](const auto* values) {
+    if (in.AllRows()) {
+      for (int64_t row = 0; row < in.rows; ++row) {
+        int64_t& sum = sums[group_of[row]];
+        overflow |= __builtin_add_overflow(sum, static_cast<int64_t>(values[row]), &sum);
+      }
+      has = AllRowsValidity(in);
+      return;
+    }
+    has.assign(static_cast<size_t>(in.groups), 0);
     for (int64_t row = 0; row < in.rows; ++row) {
       if (!in.Included(row)) continue;
-      int64_t& sum = sums[in.group_of[row]];
+      int64_t& sum = sums[group_of[row]];
       overflow |= __builtin_add_overflow(sum, static_cast<int64_t>(values[row]), &sum);
-      has[in.group_of[row]] = 1;
+      has[group_of[row]] = 1;
     }
   });
   if (overflow) {
@@ -174,12 +234,24 @@ absl::StatusOr<Column> SumKernel(const AggregationInput& in, std::string_view na
 
 Column MeanKernel(const AggregationInput& in) {
   std::vector<double> sums(static_cast<size_t>(in.groups), 0.0);
+  const int32_t* group_of = in.group_of;
+  if (in.AllRows() && in.sizes != nullptr) {
+    VisitValues(*in.column, [&](const auto* values) {
+      for (int64_t row = 0; row < in.rows; ++row) {
+        sums[group_of[row]] += static_cast<double>(values[row]);
+      }
+    });
+    for (int64_t group = 0; group < in.groups; ++group) {
+      sums[group] /= static_cast<double>(in.sizes[group]);
+    }
+    return relational::MakeColumn<double>(DataType::kFloat64, std::move(sums), AllRowsValidity(in));
+  }
   std::vector<int64_t> counts(static_cast<size_t>(in.groups), 0);
   VisitValues(*in.column, [&](const auto* values) {
     for (int64_t row = 0; row < in.rows; ++row) {
       if (!in.Included(row)) continue;
-      sums[in.group_of[row]] += static_cast<double>(values[row]);
-      ++counts[in.group_of[row]];
+      sums[group_of[row]] += static_cast<double>(values[row]);
+      ++counts[group_of[row]];
     }
   });
   std::vector<uint8_t> has(static_cast<size_t>(in.groups), 0);
@@ -267,6 +339,30 @@ Column MinMaxKernel(const AggregationInput& in, bool want_max) {
   Column result;
   VisitValues(*in.column, [&](const auto* values) {
     using T = std::decay_t<decltype(values[0])>;
+    if constexpr (!std::is_same_v<T, double>) {
+      // Integer-like values order totally, so starting from the type's extreme gives the
+      // same result as starting from a group's first value. (Doubles keep the loop below:
+      // a NaN first value stays, as in a row-by-row comparison.)
+      if (in.AllRows()) {
+        std::vector<T> best(static_cast<size_t>(in.groups), want_max
+                                                                ? std::numeric_limits<T>::lowest()
+                                                                : std::numeric_limits<T>::max());
+        const int32_t* group_of = in.group_of;
+        if (want_max) {
+          for (int64_t row = 0; row < in.rows; ++row) {
+            T& current = best[group_of[row]];
+            current = std::max(current, values[row]);
+          }
+        } else {
+          for (int64_t row = 0; row < in.rows; ++row) {
+            T& current = best[group_of[row]];
+            current = std::min(current, values[row]);
+          }
+        }
+        result = relational::MakeColumn<T>(in.column->type(), std::move(best), AllRowsValidity(in));
+        return;
+      }
+    }
     std::vector<T> best(static_cast<size_t>(in.groups), T{});
     std::vector<uint8_t> has(static_cast<size_t>(in.groups), 0);
     for (int64_t row = 0; row < in.rows; ++row) {
@@ -524,24 +620,15 @@ absl::StatusOr<Table> RunGroupWithMasks(const GroupSpec& spec, const Table& inpu
     keys.push_back(&input.column(*input.schema().FindField(key)));
   }
   const int64_t rows = input.num_rows();
-  relational::Groups groups = relational::AssignGroups(keys, rows, pool);
-
-  // Output order: keys ascending, nulls last.
-  std::vector<int64_t> order(static_cast<size_t>(groups.count));
-  std::iota(order.begin(), order.end(), 0);
-  if (!keys.empty()) {
-    std::vector<relational::SortColumn> sort_keys;
-    for (const Column* key : keys) sort_keys.push_back({key, false});
-    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      return relational::CompareRowsBy(sort_keys, groups.first_row[a], groups.first_row[b]) < 0;
-    });
-  }
+  // Group ids come numbered in output order, so every kernel writes output rows directly.
+  relational::GroupIndex groups = relational::IndexGroups(keys, rows, pool);
 
   const size_t num_aggregations = spec.aggregations.size();
-  std::vector<absl::StatusOr<Column>> results(num_aggregations, Column());
-  auto aggregate = [&](int64_t index) {
+  std::vector<AggregationInput> inputs(num_aggregations);
+  bool wants_sizes = false;
+  for (size_t index = 0; index < num_aggregations; ++index) {
     const Aggregation& aggregation = spec.aggregations[index];
-    AggregationInput in;
+    AggregationInput& in = inputs[index];
     if (!aggregation.column.empty()) {
       in.column = &input.column(*input.schema().FindField(aggregation.column));
     }
@@ -549,29 +636,33 @@ absl::StatusOr<Table> RunGroupWithMasks(const GroupSpec& spec, const Table& inpu
     in.group_of = groups.group_of.get();
     in.rows = rows;
     in.groups = groups.count;
-    results[index] = RunKernel(aggregation, in, input);
-    if (results[index].ok() && !keys.empty()) {
-      results[index] = relational::TakeRows(*results[index], order);
-    }
+    wants_sizes |= in.AllRows() && (aggregation.kind == AggregationKind::kCount ||
+                                    aggregation.kind == AggregationKind::kMean);
+  }
+  // Shared by count and mean: one counting pass instead of one per aggregation.
+  std::vector<int64_t> sizes;
+  if (wants_sizes) {
+    sizes = GroupSizes(groups.group_of.get(), rows, groups.count, pool);
+    for (AggregationInput& in : inputs) in.sizes = sizes.data();
+  }
+
+  std::vector<absl::StatusOr<Column>> results(num_aggregations, Column());
+  auto aggregate = [&](int64_t index) {
+    results[index] = RunKernel(spec.aggregations[index], inputs[index], input);
   };
   if (num_aggregations > 1 && rows >= kParallelRows) {
     pool.ParallelFor(static_cast<int64_t>(num_aggregations), aggregate);
   } else {
-    for (size_t index = 0; index < num_aggregations; ++index)
+    for (size_t index = 0; index < num_aggregations; ++index) {
       aggregate(static_cast<int64_t>(index));
+    }
   }
 
   std::vector<table::Field> fields;
   std::vector<Column> columns;
-  if (!keys.empty()) {
-    std::vector<int64_t> representatives(order.size());
-    for (size_t index = 0; index < order.size(); ++index) {
-      representatives[index] = groups.first_row[order[index]];
-    }
-    for (size_t index = 0; index < keys.size(); ++index) {
-      fields.push_back({spec.keys[index], keys[index]->type()});
-      columns.push_back(relational::TakeRows(*keys[index], representatives));
-    }
+  for (size_t index = 0; index < keys.size(); ++index) {
+    fields.push_back({spec.keys[index], keys[index]->type()});
+    columns.push_back(std::move(groups.keys[index]));
   }
   for (size_t index = 0; index < num_aggregations; ++index) {
     if (!results[index].ok()) return results[index].status();

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "recipes/group_index.h"
 #include "relational_test_util.h"
 
 namespace assay::recipes {
@@ -498,6 +500,121 @@ TEST(Group, MatchesRowByRowModelOnRandomTables) {
         EXPECT_TRUE(testing::TablesMatch(*grouped, ReferenceGroup(spec, input, masks)))
             << rows << " rows, " << keys.size() << " keys" << (keys.empty() ? "" : " " + keys[0])
             << (with_masks ? ", masked" : "");
+      }
+    }
+  }
+}
+
+// Key shapes that take the other paths of relational::IndexGroups: wide-range int64 keys (the
+// hash path with the value as hash), many distinct strings (including "" next to null),
+// heavily skewed keys, and multi-column keys over them; ~10% nulls everywhere.
+Table KeyShapesTable(int64_t rows, uint32_t seed, int64_t distinct) {
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int64_t n) { return static_cast<int64_t>(rng() % static_cast<uint64_t>(n)); };
+  auto is_null = [&]() { return pick(10) == 0; };
+  ColumnBuilder wide(DataType::kInt64), many(DataType::kString), skew(DataType::kInt64),
+      day(DataType::kDate), v_float(DataType::kFloat64), v_int(DataType::kInt64);
+  for (int64_t row = 0; row < rows; ++row) {
+    // Spread over the whole int64 range, negative values included.
+    is_null() ? wide.AppendNull()
+              : wide.AppendInt64((pick(distinct) - distinct / 2) * 1'000'003'000'007);
+    if (is_null()) {
+      many.AppendNull();
+    } else {
+      const int64_t id = pick(distinct);
+      many.AppendString(id == 0 ? std::string() : "hcp_" + std::to_string(id * 7919 % 100000));
+    }
+    is_null() ? skew.AppendNull() : skew.AppendInt64(pick(10) < 8 ? 42 : pick(distinct) * 977);
+    is_null() ? day.AppendNull() : day.AppendDate(static_cast<int32_t>(18000 + pick(distinct)));
+    is_null() ? v_float.AppendNull() : v_float.AppendFloat64((pick(2001) - 1000) / 8.0);
+    is_null() ? v_int.AppendNull() : v_int.AppendInt64(pick(1001) - 500);
+  }
+  return MakeTable({{"wide", wide.Finish()},
+                    {"many", many.Finish()},
+                    {"skew", skew.Finish()},
+                    {"day", day.Finish()},
+                    {"v_float", v_float.Finish()},
+                    {"v_int", v_int.Finish()}});
+}
+
+TEST(Group, MatchesRowByRowModelOnManyGroupsSkewAndNullKeys) {
+  const GroupSpec aggregations = Spec(R"({"aggregations": [
+      {"agg": "count"}, {"agg": "count", "column": "v_int"}, {"agg": "sum", "column": "v_int"},
+      {"agg": "sum", "column": "v_float"}, {"agg": "mean", "column": "v_float"},
+      {"agg": "mean", "column": "v_int"}, {"agg": "max", "column": "v_int"},
+      {"agg": "min", "column": "v_float"}, {"agg": "min", "column": "day"},
+      {"agg": "max", "column": "many"}, {"agg": "first", "column": "v_int"},
+      {"agg": "median", "column": "v_float"}]})");
+  const std::vector<std::vector<std::string>> key_sets = {
+      {"wide"}, {"many"}, {"skew"}, {"day"}, {"many", "wide"}, {"skew", "day"}};
+  uint32_t seed = 7;
+  for (const auto& [rows, distinct] : std::vector<std::pair<int64_t, int64_t>>{
+           {50, 5}, {3000, 1000}, {150000, 20000}, {150000, 40}}) {
+    for (const auto& keys : key_sets) {
+      const Table input = KeyShapesTable(rows, seed++, distinct);
+      GroupSpec spec = aggregations;
+      spec.keys = keys;
+      // Without masks every kernel takes its all-rows path where the column has no null;
+      // with the v_int column fully valid, count/mean/max use the shared group sizes.
+      for (bool null_free : {false, true}) {
+        Table table = input;
+        if (null_free) {
+          std::vector<int64_t> values(static_cast<size_t>(rows));
+          for (int64_t row = 0; row < rows; ++row) values[row] = row % 97 - 40;
+          std::vector<std::pair<std::string, Column>> named;
+          for (int col = 0; col < input.num_columns(); ++col) {
+            const std::string& name = input.schema().field(col).name;
+            named.push_back(
+                {name, name == "v_int" ? *Column::FromInt64s(values) : input.column(col)});
+          }
+          table = MakeTable(std::move(named));
+        }
+        auto grouped = RunGroupWithMasks(spec, table, {});
+        ASSERT_TRUE(grouped.ok()) << grouped.status();
+        EXPECT_TRUE(testing::TablesMatch(*grouped, ReferenceGroup(spec, table, {})))
+            << rows << " rows, keys " << keys[0] << (keys.size() > 1 ? "+" + keys[1] : "")
+            << (null_free ? ", null-free v_int" : "");
+      }
+    }
+  }
+}
+
+TEST(Group, FloatKeysGroupSignedZerosAndNaNs) {
+  const double nan = std::nan("");
+  const Table input = MakeTable({{"k", Floats({0.0, -0.0, nan, 1.5, -nan, kNull, -0.0})},
+                                 {"v", Ints({1, 2, 3, 4, 5, 6, 7})}});
+  EXPECT_THAT(Group(R"({"keys": "k", "aggregations": [{"agg": "sum", "column": "v"}]})", input),
+              ElementsAre("k|v_sum", "0.0|10", "1.5|4", "NaN|8", "null|6"));
+}
+
+// relational::IndexGroups against the same grouping with degenerate hashes (every row the
+// same hash, or one bit of it): the hash path must notice the collisions and give the same
+// groups, numbered the same way, with the same key columns.
+TEST(GroupIndex, CollidingHashesGiveTheSameGroups) {
+  common::ThreadPool pool(2);
+  for (int64_t rows : {1, 40, 200000}) {
+    const Table input = KeyShapesTable(rows, static_cast<uint32_t>(rows), 500);
+    for (const std::vector<std::string>& names :
+         std::vector<std::vector<std::string>>{{"many"}, {"wide"}, {"many", "skew"}}) {
+      std::vector<const Column*> keys;
+      for (const std::string& name : names) {
+        keys.push_back(&input.column(*input.schema().FindField(name)));
+      }
+      const relational::GroupIndex expected = relational::IndexGroups(keys, rows, pool);
+      const relational::RowHashes real = relational::HashRows(keys, rows, pool);
+      for (uint64_t hash_mask : {uint64_t{0}, uint64_t{1}, ~uint64_t{0}}) {
+        std::vector<uint64_t> hashes(static_cast<size_t>(rows));
+        for (int64_t row = 0; row < rows; ++row) hashes[row] = real.hash[row] & hash_mask;
+        const relational::GroupIndex actual =
+            relational::IndexGroupsWithHashes(keys, rows, hashes.data(), pool);
+        ASSERT_EQ(actual.count, expected.count) << names[0] << " mask " << hash_mask;
+        EXPECT_TRUE(std::equal(actual.group_of.get(), actual.group_of.get() + rows,
+                               expected.group_of.get()))
+            << names[0] << " mask " << hash_mask;
+        ASSERT_EQ(actual.keys.size(), keys.size());
+        for (size_t key = 0; key < keys.size(); ++key) {
+          EXPECT_TRUE(actual.keys[key].Equals(expected.keys[key])) << names[key];
+        }
       }
     }
   }

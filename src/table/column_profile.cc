@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -31,12 +34,36 @@ using nlohmann::json;
 // cache-resident, no copy of the column), and otherwise from a radix sort of a copy of the
 // values; both give the same runs, so the results do not depend on the path taken.
 
-// Reserves `size` elements of a fresh vector, advising huge pages before anything touches it.
-template <typename T>
-void ReserveFresh(std::vector<T>& values, size_t size) {
-  values.reserve(size);
-  internal::AdviseHugePages(values.data(), values.capacity() * sizeof(T));
-}
+// Uninitialised memory for arrays of trivially copyable values, kept from column to column.
+// Large allocations are fresh anonymous mappings, whose first touch (page faults and kernel
+// page zeroing) costs more than the sorting done in them, so ProfileTable hands the same two
+// buffers to every column a worker profiles instead of allocating per column, and nothing is
+// value-initialised: every element is written before it is read.
+class ScratchBuffer {
+ public:
+  // At least n elements of T; the previous contents are not preserved.
+  template <typename T>
+  T* Get(size_t n) {
+    static_assert(std::is_trivially_copyable_v<T> && alignof(T) <= alignof(std::max_align_t));
+    const size_t bytes = std::max<size_t>(n * sizeof(T), 1);
+    if (bytes > capacity_) {
+      data_.reset(new std::byte[bytes]);
+      capacity_ = bytes;
+      internal::AdviseHugePages(data_.get(), capacity_);
+    }
+    return reinterpret_cast<T*>(data_.get());
+  }
+
+ private:
+  std::unique_ptr<std::byte[]> data_;
+  size_t capacity_ = 0;
+};
+
+// The scratch memory of one profiling worker.
+struct ProfileScratch {
+  ScratchBuffer a;
+  ScratchBuffer b;
+};
 
 // Above this many distinct values a hash map stops being cache-resident and sorting is faster.
 constexpr size_t kMaxHashedDistinct = 1 << 16;
@@ -59,27 +86,30 @@ T FromSortKey(uint64_t key) {
 }
 
 // LSD radix sort, one byte per pass; passes in which every key has the same byte are
-// skipped, so narrow value ranges (small ints, dates, timestamps) need few passes.
-void RadixSort(std::vector<uint64_t>& keys) {
-  const size_t n = keys.size();
+// skipped, so narrow value ranges (small ints, dates, timestamps) need few passes. Keys that
+// are already in order (sequential identifiers) are detected by one pass and left as they are.
+// Sorts keys[0, n); `other` must hold n keys of room. Returns whichever of the two holds the
+// sorted keys.
+uint64_t* RadixSort(uint64_t* keys, uint64_t* other, size_t n) {
+  if (std::is_sorted(keys, keys + n)) return keys;
   std::vector<std::array<size_t, 256>> histograms(8);
   for (std::array<size_t, 256>& histogram : histograms) histogram.fill(0);
-  for (const uint64_t key : keys) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t key = keys[i];
     for (int pass = 0; pass < 8; ++pass) ++histograms[pass][(key >> (8 * pass)) & 0xFF];
   }
-  std::vector<uint64_t> scratch;
   for (int pass = 0; pass < 8; ++pass) {
     std::array<size_t, 256>& histogram = histograms[pass];
     if (std::find(histogram.begin(), histogram.end(), n) != histogram.end()) continue;
-    if (scratch.empty()) {
-      ReserveFresh(scratch, n);
-      scratch.resize(n);
-    }
     size_t offset = 0;
     for (size_t& bucket : histogram) offset += std::exchange(bucket, offset);
-    for (const uint64_t key : keys) scratch[histogram[(key >> (8 * pass)) & 0xFF]++] = key;
-    keys.swap(scratch);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t key = keys[i];
+      other[histogram[(key >> (8 * pass)) & 0xFF]++] = key;
+    }
+    std::swap(keys, other);
   }
+  return keys;
 }
 
 template <typename T>
@@ -93,9 +123,10 @@ template <typename T>
 class Runs {
  public:
   // Collects values by calling produce(emit) where emit(T value) is called once per value;
-  // `expected` is the number of values it emits.
+  // `expected` is the number of values it emits. The sorted path keeps its keys in `scratch`,
+  // which must outlive the Runs and not be reused meanwhile.
   template <typename Producer>
-  Runs(const Producer& produce, int64_t expected) {
+  Runs(const Producer& produce, int64_t expected, ProfileScratch& scratch) {
     // First try counting in a small hash map; give up as soon as it grows too large.
     absl::flat_hash_map<uint64_t, int64_t> counts;
     bool small = true;
@@ -113,10 +144,15 @@ class Runs {
       return;
     }
     counts = {};
-    ReserveFresh(sorted_keys_, static_cast<size_t>(expected));
-    produce([&](T value) { sorted_keys_.push_back(SortKey(value)); });
-    RadixSort(sorted_keys_);
-    size_ = static_cast<int64_t>(sorted_keys_.size());
+    const auto n = static_cast<size_t>(expected);
+    uint64_t* keys = scratch.a.Get<uint64_t>(n);
+    uint64_t* other = scratch.b.Get<uint64_t>(n);
+    size_t filled = 0;
+    produce([&](T value) { keys[filled++] = SortKey(value); });
+    assert(filled == n);
+    sorted_keys_ = RadixSort(keys, other, filled);
+    num_sorted_ = filled;
+    size_ = static_cast<int64_t>(filled);
   }
 
   int64_t size() const { return size_; }  // values, with repetitions
@@ -124,13 +160,13 @@ class Runs {
   // Calls fn(value, count) for each distinct value in ascending order.
   template <typename Fn>
   void ForEach(const Fn& fn) const {
-    if (sorted_keys_.empty()) {
+    if (sorted_keys_ == nullptr) {
       for (const Run<T>& run : pairs_) fn(run.value, run.count);
       return;
     }
     size_t start = 0;
-    for (size_t i = 1; i <= sorted_keys_.size(); ++i) {
-      if (i == sorted_keys_.size() || sorted_keys_[i] != sorted_keys_[start]) {
+    for (size_t i = 1; i <= num_sorted_; ++i) {
+      if (i == num_sorted_ || sorted_keys_[i] != sorted_keys_[start]) {
         fn(FromSortKey<T>(sorted_keys_[start]), static_cast<int64_t>(i - start));
         start = i;
       }
@@ -138,8 +174,9 @@ class Runs {
   }
 
  private:
-  std::vector<Run<T>> pairs_;          // the hash-map path
-  std::vector<uint64_t> sorted_keys_;  // the radix-sort path
+  std::vector<Run<T>> pairs_;              // the hash-map path
+  const uint64_t* sorted_keys_ = nullptr;  // the radix-sort path: num_sorted_ keys
+  size_t num_sorted_ = 0;
   int64_t size_ = 0;
 };
 
@@ -355,7 +392,7 @@ void ForEachValid(const Column& column, const std::vector<V>& values, const Emit
 // ---------------------------------------------------------------------------------------------
 // Per-type profiles.
 
-void ProfileInteger(const Column& column, ColumnProfile& profile) {
+void ProfileInteger(const Column& column, ColumnProfile& profile, ProfileScratch& scratch) {
   const auto produce = [&](const auto& emit) {
     if (column.type() == DataType::kDate) {
       ForEachValid(column, column.date_values(), emit);
@@ -363,12 +400,12 @@ void ProfileInteger(const Column& column, ColumnProfile& profile) {
       ForEachValid(column, column.int64_values(), emit);
     }
   };
-  const Runs<int64_t> runs(produce, column.size() - column.null_count());
+  const Runs<int64_t> runs(produce, column.size() - column.null_count(), scratch);
   runs.ForEach([&](int64_t, int64_t) { ++profile.distinct; });
   StatsFromRuns(runs, column.type(), profile);
 }
 
-void ProfileFloat64(const Column& column, ColumnProfile& profile) {
+void ProfileFloat64(const Column& column, ColumnProfile& profile, ProfileScratch& scratch) {
   const std::vector<double>& values = column.float64_values();
   int64_t nans = 0;
   int64_t positive_infinities = 0;
@@ -391,8 +428,10 @@ void ProfileFloat64(const Column& column, ColumnProfile& profile) {
       if (std::isfinite(value) && column.IsValid(row)) emit(value == 0.0 ? 0.0 : value);
     }
   };
-  const Runs<double> runs(produce, column.size() - column.null_count() - nans -
-                                       positive_infinities - negative_infinities);
+  const Runs<double> runs(
+      produce,
+      column.size() - column.null_count() - nans - positive_infinities - negative_infinities,
+      scratch);
   profile.nan_count = nans;
   profile.inf_count = positive_infinities + negative_infinities;
   profile.distinct = (positive_infinities > 0) + (negative_infinities > 0);
@@ -517,14 +556,16 @@ class TopValues {
 // pairs by the hash's top 16 bits, sort each small bucket, and walk runs of equal hashes.
 // Equal hashes are confirmed by comparing the strings, so the result is exact even when two
 // different strings collide.
-void StringRunsBySorting(const Column& column, ColumnProfile& profile, TopValues& top) {
+void StringRunsBySorting(const Column& column, ColumnProfile& profile, TopValues& top,
+                         ProfileScratch& scratch) {
   struct HashedRow {
     uint64_t hash;
     int64_t row;
   };
   const int64_t rows = column.size();
-  std::vector<HashedRow> hashed;
-  ReserveFresh(hashed, static_cast<size_t>(rows - column.null_count()));
+  const auto num_valid = static_cast<size_t>(rows - column.null_count());
+  HashedRow* hashed = scratch.a.Get<HashedRow>(num_valid);
+  size_t num_hashed = 0;
   constexpr int kBucketBits = 16;
   std::vector<int64_t> bucket_start((size_t{1} << kBucketBits) + 1, 0);
   for (int64_t row = 0; row < rows; ++row) {
@@ -532,34 +573,33 @@ void StringRunsBySorting(const Column& column, ColumnProfile& profile, TopValues
     const std::string_view value = column.StringAt(row);
     top.NoteLength(CodePoints(value));
     const uint64_t hash = absl::HashOf(Absl(value));
-    hashed.push_back(HashedRow{hash, row});
+    hashed[num_hashed++] = HashedRow{hash, row};
     ++bucket_start[(hash >> (64 - kBucketBits)) + 1];
   }
   for (size_t bucket = 1; bucket < bucket_start.size(); ++bucket) {
     bucket_start[bucket] += bucket_start[bucket - 1];
   }
-  std::vector<HashedRow> sorted;
-  ReserveFresh(sorted, hashed.size());
-  sorted.resize(hashed.size());
+  assert(num_hashed == num_valid);
+  HashedRow* sorted = scratch.b.Get<HashedRow>(num_hashed);
   {
     std::vector<int64_t> next(bucket_start.begin(), bucket_start.end() - 1);
-    for (const HashedRow& entry : hashed) sorted[next[entry.hash >> (64 - kBucketBits)]++] = entry;
+    for (size_t i = 0; i < num_hashed; ++i) {
+      sorted[next[hashed[i].hash >> (64 - kBucketBits)]++] = hashed[i];
+    }
   }
-  hashed = std::vector<HashedRow>();  // release before sorting
   const auto by_hash_then_row = [](const HashedRow& a, const HashedRow& b) {
     return a.hash != b.hash ? a.hash < b.hash : a.row < b.row;
   };
   for (size_t bucket = 0; bucket + 1 < bucket_start.size(); ++bucket) {
-    std::sort(sorted.begin() + bucket_start[bucket], sorted.begin() + bucket_start[bucket + 1],
-              by_hash_then_row);
+    std::sort(sorted + bucket_start[bucket], sorted + bucket_start[bucket + 1], by_hash_then_row);
   }
 
   int64_t distinct = 0;
   std::vector<std::string_view> group;  // distinct strings within one run of equal hashes
   std::vector<int64_t> group_counts;
-  for (size_t begin = 0; begin < sorted.size();) {
+  for (size_t begin = 0; begin < num_hashed;) {
     size_t end = begin + 1;
-    while (end < sorted.size() && sorted[end].hash == sorted[begin].hash) ++end;
+    while (end < num_hashed && sorted[end].hash == sorted[begin].hash) ++end;
     if (end == begin + 1) {
       // A value seen once: read its text only if it could still make the top list.
       ++distinct;
@@ -588,7 +628,7 @@ void StringRunsBySorting(const Column& column, ColumnProfile& profile, TopValues
   profile.distinct = distinct;
 }
 
-void ProfileString(const Column& column, ColumnProfile& profile) {
+void ProfileString(const Column& column, ColumnProfile& profile, ProfileScratch& scratch) {
   const int64_t rows = column.size();
   // Few distinct values: one pass with a cache-resident hash map. Keys view the column's byte
   // buffer: no string is copied per value. Once the map outgrows kMaxHashedDistinct it stops
@@ -606,7 +646,7 @@ void ProfileString(const Column& column, ColumnProfile& profile) {
   }
   if (too_many) {
     counts = {};
-    StringRunsBySorting(column, profile, top);
+    StringRunsBySorting(column, profile, top, scratch);
   } else {
     profile.distinct = static_cast<int64_t>(counts.size());
     for (const auto& [key, count] : counts) {
@@ -825,7 +865,7 @@ double ProfileNumberToDouble(const ProfileNumber& number) {
   return std::get<double>(number);
 }
 
-ColumnProfile ProfileColumn(std::string name, const Column& column) {
+ColumnProfile ProfileColumnWith(std::string name, const Column& column, ProfileScratch& scratch) {
   ColumnProfile profile;
   profile.name = std::move(name);
   profile.type = column.type();
@@ -838,23 +878,60 @@ ColumnProfile ProfileColumn(std::string name, const Column& column) {
     case DataType::kInt64:
     case DataType::kDate:
     case DataType::kTimestamp:
-      ProfileInteger(column, profile);
+      ProfileInteger(column, profile, scratch);
       break;
     case DataType::kFloat64:
-      ProfileFloat64(column, profile);
+      ProfileFloat64(column, profile, scratch);
       break;
     case DataType::kString:
-      ProfileString(column, profile);
+      ProfileString(column, profile, scratch);
       break;
   }
   return profile;
 }
 
+ColumnProfile ProfileColumn(std::string name, const Column& column) {
+  ProfileScratch scratch;
+  return ProfileColumnWith(std::move(name), column, scratch);
+}
+
 std::vector<ColumnProfile> ProfileTable(const Table& table) {
   std::vector<ColumnProfile> profiles(static_cast<size_t>(table.num_columns()));
-  common::ThreadPool::Default().ParallelFor(table.num_columns(), [&](int64_t col) {
-    const int index = static_cast<int>(col);
-    profiles[col] = ProfileColumn(table.schema().field(index).name, table.column(index));
+  // The costliest columns start first, so that the last column to finish is a cheap one and
+  // both workers stay busy to the end (longest-processing-time-first list scheduling; R. L.
+  // Graham, "Bounds on multiprocessing timing anomalies", 1969). Strings cost the most (every
+  // value is hashed and sorted), by their bytes; booleans the least.
+  const auto cost = [&](int col) -> int64_t {
+    const Column& column = table.column(col);
+    switch (column.type()) {
+      case DataType::kString:
+        return 16 * column.size() + static_cast<int64_t>(column.string_bytes().size());
+      case DataType::kBool:
+        return column.size() / 8;
+      default:
+        return 8 * column.size();
+    }
+  };
+  std::vector<int> order(static_cast<size_t>(table.num_columns()));
+  for (int col = 0; col < table.num_columns(); ++col) order[col] = col;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return cost(a) > cost(b); });
+  // One scratch per worker at most, handed from column to column (see ScratchBuffer).
+  std::mutex mu;
+  std::vector<std::unique_ptr<ProfileScratch>> free_scratch;
+  common::ThreadPool::Default().ParallelFor(table.num_columns(), [&](int64_t task) {
+    const int col = order[static_cast<size_t>(task)];
+    std::unique_ptr<ProfileScratch> scratch;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!free_scratch.empty()) {
+        scratch = std::move(free_scratch.back());
+        free_scratch.pop_back();
+      }
+    }
+    if (scratch == nullptr) scratch = std::make_unique<ProfileScratch>();
+    profiles[col] = ProfileColumnWith(table.schema().field(col).name, table.column(col), *scratch);
+    std::lock_guard<std::mutex> lock(mu);
+    free_scratch.push_back(std::move(scratch));
   });
   return profiles;
 }

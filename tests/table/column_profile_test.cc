@@ -496,6 +496,66 @@ TEST(ColumnProfile, ProfileTableIsParallelButDeterministic) {
   EXPECT_TRUE(ProfileTable(Table()).empty());
 }
 
+// High-cardinality columns take the sorting paths, whose scratch memory ProfileTable hands
+// from column to column (largest column first): every column must still match its profile
+// computed alone, and against naive references, whatever a previous column left behind.
+// Covers an already sorted column (which skips the sort), a descending one, nulls (fewer
+// values than the scratch held before) and strings.
+TEST(ColumnProfile, ProfileTableReusesScratchAcrossSortedColumns) {
+  constexpr int kRows = 100'000;
+  std::mt19937_64 rng(77);
+  ColumnBuilder ascending(DataType::kInt64);
+  ColumnBuilder descending(DataType::kInt64);
+  ColumnBuilder sparse(DataType::kInt64);
+  ColumnBuilder floats(DataType::kFloat64);
+  ColumnBuilder strings(DataType::kString);
+  std::vector<double> sparse_reference;
+  std::set<std::string> distinct_strings;
+  for (int row = 0; row < kRows; ++row) {
+    ascending.AppendInt64(100'000 + row);
+    descending.AppendInt64(-3 * static_cast<int64_t>(row));
+    if (row % 3 == 0) {
+      sparse.AppendNull();
+    } else {
+      const auto value = static_cast<int64_t>(rng() % 1'000'000'007) - 500'000'000;
+      sparse.AppendInt64(value);
+      sparse_reference.push_back(static_cast<double>(value));
+    }
+    floats.AppendFloat64(static_cast<double>(rng() % 10'000'000) / 7.0);
+    const std::string text = "note " + std::to_string(rng() % 200'000);
+    strings.AppendString(text);
+    distinct_strings.insert(text);
+  }
+  auto table = Table::Make(Schema({{"ascending", DataType::kInt64},
+                                   {"descending", DataType::kInt64},
+                                   {"sparse", DataType::kInt64},
+                                   {"floats", DataType::kFloat64},
+                                   {"strings", DataType::kString}}),
+                           {ascending.Finish(), descending.Finish(), sparse.Finish(),
+                            floats.Finish(), strings.Finish()});
+  ASSERT_TRUE(table.ok()) << table.status();
+  const std::vector<ColumnProfile> profiles = ProfileTable(*table);
+  ASSERT_EQ(profiles.size(), 5u);
+  for (int col = 0; col < 5; ++col) {
+    SCOPED_TRACE(table->schema().field(col).name);
+    EXPECT_EQ(profiles[col], ProfileColumn(table->schema().field(col).name, table->column(col)));
+  }
+  for (int col = 0; col < 2; ++col) {
+    EXPECT_EQ(profiles[col].distinct, kRows);
+  }
+  EXPECT_EQ(AsDouble(*profiles[0].min), 100'000);
+  EXPECT_EQ(AsDouble(*profiles[0].max), 100'000 + kRows - 1);
+  EXPECT_EQ(AsDouble((*profiles[0].quantiles)[3]), 100'000 + (kRows - 1) / 2.0);
+  EXPECT_EQ(AsDouble(*profiles[1].min), -3.0 * (kRows - 1));
+  const std::set<double> sparse_distinct(sparse_reference.begin(), sparse_reference.end());
+  EXPECT_EQ(profiles[2].distinct, static_cast<int64_t>(sparse_distinct.size()));
+  for (size_t i = 0; i < kProfileQuantiles.size(); ++i) {
+    ExpectNear(AsDouble((*profiles[2].quantiles)[i]),
+               ReferenceQuantile(sparse_reference, kProfileQuantiles[i]), kProfileQuantileNames[i]);
+  }
+  EXPECT_EQ(profiles[4].distinct, static_cast<int64_t>(distinct_strings.size()));
+}
+
 TEST(ColumnProfile, EmptyTable) {
   const Table table = MixedTable(1, 0);
   const std::vector<ColumnProfile> profiles = ProfileTable(table);

@@ -49,8 +49,8 @@ class Model {
   // Shapley values (see the file comment). Exact for trees (TreeSHAP) and linear models.
   virtual absl::StatusOr<std::vector<double>> Contributions(const FeatureMatrix& x) const = 0;
 
-  // Global importance per feature (size num_features()): total gain for trees, |coefficient|
-  // for linear models. Used next to mean |SHAP| in explanations.
+  // Global importance per feature (size num_features()): total gain for trees,
+  // |coefficient| x the feature's training standard deviation for linear models. Used next to mean |SHAP| in explanations.
   virtual std::vector<double> GainImportance() const = 0;
 
   // The model as bytes that LoadModel() turns back into an equivalent Model: XGBoost's JSON
@@ -63,7 +63,7 @@ class Model {
 std::vector<double> ApplyLink(TaskType task, int num_outputs, const std::vector<double>& margins);
 
 // What to train. `hyper` holds the algorithm's hyperparameters by name (documented per
-// algorithm in docs/ml.md); unknown names are INVALID_ARGUMENT.
+// algorithm in docs/ml/xgboost.md and docs/ml/linear.md); unknown names are INVALID_ARGUMENT.
 struct TrainParams {
   std::string algorithm;  // see Model::algorithm()
   TaskType task = TaskType::kBinary;

@@ -21,10 +21,14 @@
 //   - `where`: the aggregation sees only the rows for which the formula is true (null counts
 //     as false).
 //
-// Implementation: hash aggregation. Key columns of any types are hashed into one uint64 per
-// row (equality verified on collision) and mapped to dense group ids with
-// absl::flat_hash_map; each aggregation is then a vectorized pass over its column. Hashing
-// and the aggregations run in parallel on common::ThreadPool::Default().
+// Implementation: hash aggregation in two steps. relational::IndexGroups (group_index.h) maps
+// every row to a group id already numbered in output order (a direct array for one
+// small-range integer key; otherwise 64-bit hashes, per-range hash tables and a key check of
+// every row, falling back to key comparison on a hash collision). Each aggregation is then one
+// tight loop over the rows' group ids, writing output rows directly; count and mean share one
+// count of rows per group. Within a group, values are combined in input order (so float sums
+// equal a row-by-row loop's). Group numbering and the aggregations run in parallel on
+// common::ThreadPool::Default().
 //
 // Thread-safety: all functions are reentrant; RunGroup and RunGroupWithMasks use
 // common::ThreadPool::Default() and must not be called from inside one of its tasks.

@@ -536,6 +536,26 @@ TEST(ModelReport, MulticlassDocumentHasPerClassMetricsAndSquareMatrix) {
   EXPECT_EQ(CheckNesting(html), "");
 }
 
+TEST(ModelReport, DocumentationExampleRenders) {
+  // docs/formats/model-document.md carries an example; it must stay a valid document.
+  const std::filesystem::path doc_path = GoldenDir().parent_path().parent_path().parent_path() /
+                                         "docs" / "formats" / "model-document.md";
+  auto markdown = common::ReadFile(doc_path);
+  ASSERT_TRUE(markdown.ok()) << markdown.status();
+  const size_t start = markdown->find("```json\n");
+  ASSERT_NE(start, std::string::npos);
+  const size_t end = markdown->find("```", start + 8);
+  ASSERT_NE(end, std::string::npos);
+  const json example = json::parse(markdown->substr(start + 8, end - start - 8));
+  const std::string html = Render(example);
+  EXPECT_NE(html.find("The calibration curve: not available for this model (calibration was not "
+                      "computed for this version)."),
+            std::string::npos);
+  EXPECT_NE(html.find("The gains and lift chart: not available for this model."),
+            std::string::npos);
+  EXPECT_NE(html.find("Partial dependence: not available for this model."), std::string::npos);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Validation.
 

@@ -745,7 +745,7 @@ void ParsePerClass(Reader& reader, const json& section, std::vector<ClassMetrics
 // Points [{x_key: .., y_key: ..}] with both coordinates in [lo, hi].
 std::vector<ChartPoint> ParsePoints(Reader& reader, const json& object, const std::string& path,
                                     std::string_view x_key, std::string_view y_key, double lo,
-                                    double hi, size_t min_size) {
+                                    double hi, size_t min_size, bool with_threshold) {
   std::vector<ChartPoint> points;
   const json* array = reader.Array(object, "points", path, true, min_size);
   if (array == nullptr) return points;
@@ -754,13 +754,17 @@ std::vector<ChartPoint> ParsePoints(Reader& reader, const json& object, const st
     const std::string epath = Index(ppath, index);
     const json* point = reader.Element(*array, index, ppath);
     if (point == nullptr) break;
-    reader.Keys(*point, epath, {x_key, y_key, "threshold"});
+    if (with_threshold) {
+      reader.Keys(*point, epath, {x_key, y_key, "threshold"});
+    } else {
+      reader.Keys(*point, epath, {x_key, y_key});
+    }
     ChartPoint out;
     out.x = reader.Number(*point, x_key, epath, lo, hi);
     out.y = reader.Number(*point, y_key, epath, lo, hi);
     // Curve points may carry their threshold (metrics.h RocPoint); it is not drawn, but it
     // must be a number if present (+infinity arrives as null in JSON).
-    reader.NullableNumber(*point, "threshold", epath, false);
+    if (with_threshold) reader.NullableNumber(*point, "threshold", epath, false);
     points.push_back(out);
   }
   return points;
@@ -770,7 +774,7 @@ void ParseRoc(Reader& reader, const json& section, Curve* out) {
   const std::string path = "roc_curve";
   reader.Keys(section, path, {"auc", "points", "evaluated_on"});
   out->area = reader.NullableNumber(section, "auc", path, false, 0, 1);
-  out->points = ParsePoints(reader, section, path, "fpr", "tpr", 0, 1, 2);
+  out->points = ParsePoints(reader, section, path, "fpr", "tpr", 0, 1, 2, true);
   out->evaluated_on = reader.OptionalString(section, "evaluated_on", path);
 }
 
@@ -779,7 +783,7 @@ void ParsePr(Reader& reader, const json& section, Curve* out) {
   reader.Keys(section, path, {"average_precision", "positive_rate", "points", "evaluated_on"});
   out->area = reader.NullableNumber(section, "average_precision", path, false, 0, 1);
   out->positive_rate = reader.NullableNumber(section, "positive_rate", path, false, 0, 1);
-  out->points = ParsePoints(reader, section, path, "recall", "precision", 0, 1, 2);
+  out->points = ParsePoints(reader, section, path, "recall", "precision", 0, 1, 2, true);
   out->evaluated_on = reader.OptionalString(section, "evaluated_on", path);
 }
 
@@ -872,7 +876,8 @@ void ParseConfusion(Reader& reader, const json& section, Task task, Confusion* o
 void ParseResiduals(Reader& reader, const json& section, Residuals* out) {
   const std::string path = "residuals";
   reader.Keys(section, path, {"points", "evaluated_on"});
-  out->points = ParsePoints(reader, section, path, "actual", "predicted", -HUGE_VAL, HUGE_VAL, 1);
+  out->points =
+      ParsePoints(reader, section, path, "actual", "predicted", -HUGE_VAL, HUGE_VAL, 1, false);
   out->evaluated_on = reader.OptionalString(section, "evaluated_on", path);
 }
 
@@ -1672,9 +1677,10 @@ class HtmlWriter {
         const std::string ink = share > 0.6 ? "#ffffff" : "#1a1a1a";
         const std::string percent =
             total > 0 ? FormatFixed(100 * count / total, 1) + "%" : std::string(kDash);
-        out_ += "<td style=\"background:" + HeatColor(share) + ";color:" + ink + "\">" +
-                (row == col ? "<strong>" + Count(count) + "</strong>" : Count(count)) +
-                "<br><span>" + percent + "</span></td>";
+        out_ += "<td style=\"background:" + HeatColor(share) + ";color:" + ink + "\">";
+        // The diagonal (correct predictions) in bold.
+        out_ += row == col ? "<strong>" + Count(count) + "</strong>" : Count(count);
+        out_ += "<br><span>" + percent + "</span></td>";
       }
       out_ += "<td class=\"num\">" + Count(total) + "</td></tr>\n";
     }

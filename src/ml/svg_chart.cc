@@ -236,7 +236,10 @@ std::string XyChart(const XyChartOptions& options, const std::vector<ChartSeries
       std::string path;
       for (const ChartPoint& point : one.points) {
         if (!std::isfinite(point.x) || !std::isfinite(point.y)) continue;
-        path += (path.empty() ? "M" : " L") + Coord(cx(point.x)) + " " + Coord(cy(point.y));
+        path += path.empty() ? "M" : " L";
+        path += Coord(cx(point.x));
+        path += ' ';
+        path += Coord(cy(point.y));
       }
       if (!path.empty()) {
         out += "<path d=\"" + path + "\" fill=\"none\" stroke=\"" + color +

@@ -1198,7 +1198,9 @@ class HtmlWriter {
 
  private:
   static constexpr std::string_view kStyle =
-      "@page { size: A4; margin: 16mm 14mm 18mm 14mm; }\n"
+      "@page { size: A4; margin: 16mm 14mm 18mm 14mm;\n"
+      "  @bottom-right { content: \"Page \" counter(page) \" of \" counter(pages);"
+      " font-family: \"DejaVu Sans\", Arial, sans-serif; font-size: 8pt; color: #555; } }\n"
       ":root { --ink: #1a1a1a; --muted: #555; --rule: #c8ced6; --head: #0b3d62;"
       " --band: #eef2f6; --mark: #fff2cc; }\n"
       "* { box-sizing: border-box; }\n"

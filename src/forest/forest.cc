@@ -192,7 +192,8 @@ absl::StatusOr<Forest> Forest::FromXgboostJson(std::string_view text) {
   ASSAY_ASSIGN_OR_RETURN(const json* version, Member(root, "version", "model"));
   if (!version->is_array() || version->empty() || !(*version)[0].is_number_integer() ||
       (*version)[0].get<int>() != 1) {
-    return Invalid(absl::StrCat("model version ", version->dump(),
+    return Invalid(absl::StrCat("model version ",
+                                version->dump(-1, ' ', false, json::error_handler_t::replace),
                                 " is not supported (expected an XGBoost 1.x model)"));
   }
   ASSAY_ASSIGN_OR_RETURN(const json* learner, Member(root, "learner", "model"));

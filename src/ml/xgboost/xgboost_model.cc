@@ -284,30 +284,30 @@ std::string AllowedNames(const std::vector<HyperSpec>& specs) {
 absl::StatusOr<std::string> RenderHyper(const std::string& algorithm, const HyperSpec& spec,
                                         const json& value) {
   const std::string where = absl::StrCat(algorithm, " hyperparameter ", spec.name);
+  // dump() throws on invalid UTF-8 unless told to replace it.
+  const std::string shown = value.dump(-1, ' ', false, json::error_handler_t::replace);
   if (spec.kind == HyperKind::kChoice) {
     if (!value.is_string() || std::find(spec.choices.begin(), spec.choices.end(),
                                         value.get<std::string>()) == spec.choices.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, " = ", value.dump(), " must be one of ",
-                                                     absl::StrJoin(spec.choices, ", ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " = ", shown, " must be one of ", absl::StrJoin(spec.choices, ", ")));
     }
     return value.get<std::string>();
   }
   if (!value.is_number() || value.is_boolean()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, " = ", value.dump(), " must be a number"));
+    return absl::InvalidArgumentError(absl::StrCat(where, " = ", shown, " must be a number"));
   }
   const double number = value.get<double>();
   const bool low_ok = spec.low_open ? number > spec.low : number >= spec.low;
   const bool high_ok = spec.high_open ? number < spec.high : number <= spec.high;
   if (!std::isfinite(number) || !low_ok || !high_ok) {
-    return absl::InvalidArgumentError(absl::StrCat(where, " = ", value.dump(), " is outside ",
+    return absl::InvalidArgumentError(absl::StrCat(where, " = ", shown, " is outside ",
                                                    spec.low_open ? "(" : "[", spec.low, ", ",
                                                    spec.high, spec.high_open ? ")" : "]"));
   }
   if (spec.kind == HyperKind::kInt) {
     if (number != std::floor(number)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, " = ", value.dump(), " must be an integer"));
+      return absl::InvalidArgumentError(absl::StrCat(where, " = ", shown, " must be an integer"));
     }
     return absl::StrCat(static_cast<int64_t>(number));
   }

@@ -593,72 +593,67 @@ absl::Status FeaturePipeline::FitColumn(const Column& column, const std::vector<
   // factor lambda(n) = n / (n + m) (the m-estimate of Cestnik, ECAI 1990). Multiclass encodes each
   // class's indicator, one feature per class. Unseen categories ("(other)") get the prior;
   // missing is a category of its own.
-  const int outputs = fitted.outputs;
-  const int slots = num_categories + 2;
+  const size_t outputs = static_cast<size_t>(fitted.outputs);
+  const size_t slots = static_cast<size_t>(num_categories) + 2;
   std::vector<int32_t> codes(static_cast<size_t>(n));
   ForEachCode(column, fitted.string_codes, fitted.integer_codes, num_categories, map, 0, n,
               [&](int64_t index, int32_t code) { codes[static_cast<size_t>(index)] = code; });
-  auto target_value = [&](size_t index, int output) -> double {
-    if (task == TaskType::kMulticlass) return labels[index] == output ? 1.0 : 0.0;
+  auto target_value = [&](size_t index, size_t output) -> double {
+    if (task == TaskType::kMulticlass) return labels[index] == static_cast<float>(output) ? 1.0 : 0.0;
     return labels[index];
   };
-  const int fold_count = std::max(num_folds, 1);
+  const size_t fold_count = static_cast<size_t>(std::max(num_folds, 1));
   // Per fold: sums per (slot, output), counts per slot; the whole is the sum over folds.
-  std::vector<double> fold_sums(static_cast<size_t>(fold_count * slots * outputs), 0.0);
-  std::vector<double> fold_counts(static_cast<size_t>(fold_count * slots), 0.0);
+  std::vector<double> fold_sums(fold_count * slots * outputs, 0.0);
+  std::vector<double> fold_counts(fold_count * slots, 0.0);
   for (size_t index = 0; index < codes.size(); ++index) {
-    const int fold = num_folds > 0 ? folds[index] : 0;
-    const size_t slot = static_cast<size_t>(fold * slots + codes[index]);
+    const size_t fold = num_folds > 0 ? folds[index] : 0;
+    const size_t slot = fold * slots + static_cast<size_t>(codes[index]);
     fold_counts[slot] += 1;
-    for (int output = 0; output < outputs; ++output) {
-      fold_sums[slot * static_cast<size_t>(outputs) + static_cast<size_t>(output)] +=
-          target_value(index, output);
+    for (size_t output = 0; output < outputs; ++output) {
+      fold_sums[slot * outputs + output] += target_value(index, output);
     }
   }
-  // Encodings from the rows of every fold except `left_out` (-1: all folds).
-  auto encode = [&](int left_out, double* out) {
-    std::vector<double> sums(static_cast<size_t>(slots * outputs), 0.0);
-    std::vector<double> counts(static_cast<size_t>(slots), 0.0);
-    for (int fold = 0; fold < fold_count; ++fold) {
+  // Encodings from the rows of every fold except `left_out` (fold_count: none left out),
+  // prior included, written to out[slot * outputs + output].
+  auto encode = [&](size_t left_out, double* out) {
+    std::vector<double> sums(slots * outputs, 0.0);
+    std::vector<double> counts(slots, 0.0);
+    for (size_t fold = 0; fold < fold_count; ++fold) {
       if (fold == left_out) continue;
-      for (int slot = 0; slot < slots; ++slot) {
-        counts[static_cast<size_t>(slot)] += fold_counts[static_cast<size_t>(fold * slots + slot)];
-        for (int output = 0; output < outputs; ++output) {
-          sums[static_cast<size_t>(slot * outputs + output)] +=
-              fold_sums[static_cast<size_t>((fold * slots + slot) * outputs + output)];
+      for (size_t slot = 0; slot < slots; ++slot) {
+        counts[slot] += fold_counts[fold * slots + slot];
+        for (size_t output = 0; output < outputs; ++output) {
+          sums[slot * outputs + output] += fold_sums[(fold * slots + slot) * outputs + output];
         }
       }
     }
     double total = 0;
     for (double count : counts) total += count;
-    for (int output = 0; output < outputs; ++output) {
+    for (size_t output = 0; output < outputs; ++output) {
       double total_sum = 0;
-      for (int slot = 0; slot < slots; ++slot) {
-        total_sum += sums[static_cast<size_t>(slot * outputs + output)];
-      }
+      for (size_t slot = 0; slot < slots; ++slot) total_sum += sums[slot * outputs + output];
       const double prior = total > 0 ? total_sum / total : 0;
-      for (int slot = 0; slot < slots; ++slot) {
-        const double count = counts[static_cast<size_t>(slot)];
-        const double denominator = count + fitted.prior_weight;
-        out[slot * outputs + output] = denominator > 0
-                                           ? (sums[static_cast<size_t>(slot * outputs + output)] +
-                                              fitted.prior_weight * prior) /
-                                                 denominator
-                                           : prior;
+      for (size_t slot = 0; slot < slots; ++slot) {
+        const double denominator = counts[slot] + fitted.prior_weight;
+        out[slot * outputs + output] =
+            denominator > 0
+                ? (sums[slot * outputs + output] + fitted.prior_weight * prior) / denominator
+                : prior;
       }
     }
   };
-  fitted.encodings.assign(static_cast<size_t>(slots * outputs), 0.0);
-  encode(-1, fitted.encodings.data());
+  fitted.encodings.assign(slots * outputs, 0.0);
+  encode(fold_count, fitted.encodings.data());
   if (num_folds > 0) {
-    fitted.fold_encodings.assign(static_cast<size_t>(num_folds * slots * outputs), 0.0);
-    for (int fold = 0; fold < num_folds; ++fold) {
-      encode(fold, fitted.fold_encodings.data() + static_cast<ptrdiff_t>(fold) * slots * outputs);
+    fitted.fold_encodings.assign(fold_count * slots * outputs, 0.0);
+    for (size_t fold = 0; fold < fold_count; ++fold) {
+      encode(fold, fitted.fold_encodings.data() + fold * slots * outputs);
     }
   } else {
     fitted.fold_encodings = fitted.encodings;
   }
-  fitted.num_features = outputs;
+  fitted.num_features = fitted.outputs;
   decision.handling = absl::StrCat("target encoding (smoothed mean, prior weight ",
                                    FormatNumber(fitted.prior_weight), ", out of fold over ",
                                    num_folds, " folds for training rows) of ", kept_text,
@@ -906,8 +901,8 @@ absl::StatusOr<FeatureMatrix> FeaturePipeline::TransformRows(const table::Table&
               break;
             }
             case CategoricalEncoding::kTarget: {
-              const int outputs = fitted.outputs;
-              const int slots = num_categories + 2;
+              const size_t outputs = static_cast<size_t>(fitted.outputs);
+              const size_t slots = static_cast<size_t>(num_categories) + 2;
               const double* full = fitted.encodings.data();
               const double* by_fold = fitted.fold_encodings.data();
               const uint8_t* folds = fold_of_row_.data();
@@ -915,12 +910,10 @@ absl::StatusOr<FeatureMatrix> FeaturePipeline::TransformRows(const table::Table&
               ForEachCode(column, fitted.string_codes, fitted.integer_codes, num_categories, map,
                           begin, end, [&](int64_t index, int32_t code) {
                             const double* table_of =
-                                use_folds ? by_fold + static_cast<ptrdiff_t>(folds[index]) * slots *
-                                                          outputs
-                                          : full;
-                            const double* values = table_of + code * outputs;
+                                use_folds ? by_fold + folds[index] * slots * outputs : full;
+                            const double* values = table_of + static_cast<size_t>(code) * outputs;
                             float* cell = first + index * cols;
-                            for (int output = 0; output < outputs; ++output) {
+                            for (size_t output = 0; output < outputs; ++output) {
                               cell[output] = static_cast<float>(values[output]);
                             }
                           });
@@ -1124,7 +1117,8 @@ absl::StatusOr<FeaturePipeline> FeaturePipeline::FromJson(const nlohmann::json& 
             return Malformed(absl::StrCat(where, "outputs"), "must be from 1 to 65536");
           }
           if (!item.contains("encodings") || !item["encodings"].is_array() ||
-              item["encodings"].size() != static_cast<size_t>(slots * column.outputs)) {
+              item["encodings"].size() !=
+                  static_cast<size_t>(slots) * static_cast<size_t>(column.outputs)) {
             return Malformed(absl::StrCat(where, "encodings"),
                              absl::StrCat("must be a list of ", slots * column.outputs,
                                           " numbers ((categories + 2) x outputs)"));

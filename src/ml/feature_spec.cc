@@ -266,7 +266,7 @@ absl::StatusOr<PipelineSpec> PipelineSpec::FromJson(const nlohmann::json& json,
       ASSAY_RETURN_IF_ERROR(TakeNumeric(column, override_spec.numeric));
       ASSAY_RETURN_IF_ERROR(TakeCategorical(column, override_spec.categorical));
       ASSAY_RETURN_IF_ERROR(column.Finish());
-      spec.columns.emplace(item.key(), std::move(override_spec));
+      spec.columns.emplace(item.key(), override_spec);
     }
   }
   ASSAY_RETURN_IF_ERROR(root.Finish());

@@ -599,7 +599,8 @@ absl::Status FeaturePipeline::FitColumn(const Column& column, const std::vector<
   ForEachCode(column, fitted.string_codes, fitted.integer_codes, num_categories, map, 0, n,
               [&](int64_t index, int32_t code) { codes[static_cast<size_t>(index)] = code; });
   auto target_value = [&](size_t index, size_t output) -> double {
-    if (task == TaskType::kMulticlass) return labels[index] == static_cast<float>(output) ? 1.0 : 0.0;
+    if (task == TaskType::kMulticlass)
+      return labels[index] == static_cast<float>(output) ? 1.0 : 0.0;
     return labels[index];
   };
   const size_t fold_count = static_cast<size_t>(std::max(num_folds, 1));
@@ -755,6 +756,17 @@ std::vector<std::string> FeaturePipeline::input_columns() const {
 
 absl::StatusOr<FeatureMatrix> FeaturePipeline::Transform(const table::Table& table) const {
   return TransformRows(table, nullptr, false);
+}
+
+absl::StatusOr<FeatureMatrix> FeaturePipeline::Transform(const table::Table& table,
+                                                         const std::vector<int64_t>& rows) const {
+  for (int64_t row : rows) {
+    if (row < 0 || row >= table.num_rows()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "feature pipeline: row id ", row, " is outside the table's ", table.num_rows(), " rows"));
+    }
+  }
+  return TransformRows(table, &rows, false);
 }
 
 absl::StatusOr<FeatureMatrix> FeaturePipeline::TransformTrainingRows(

@@ -72,6 +72,11 @@ class FeaturePipeline {
   // timestamp; a categorical input exactly its fitted type.
   // Errors: INVALID_ARGUMENT naming a missing input column or one whose type does not fit.
   absl::StatusOr<FeatureMatrix> Transform(const table::Table& table) const;
+  // The same for the rows `rows` of `table` only, in that order (equal to
+  // Transform(table).SelectRows(rows) without building the whole matrix; e.g. validation rows).
+  // Errors: as Transform; INVALID_ARGUMENT for a row id outside the table.
+  absl::StatusOr<FeatureMatrix> Transform(const table::Table& table,
+                                          const std::vector<int64_t>& rows) const;
 
   // Features for the training rows, in the order of `train_rows`, which must equal the rows
   // given to Fit: like Transform(table).SelectRows(train_rows), except that each row's

@@ -723,6 +723,13 @@ TEST(FeaturePipeline, TransformTrainingRowsContract) {
 
   const FeaturePipeline encoded =
       MustFit(data.table, train, labels, SpecFrom(R"({"categorical": {"encoding": "target"}})"));
+  // Transform of a row subset is the subset of Transform, with the all-rows encoding.
+  const std::vector<int64_t> some = {40, 2, 19, 2};
+  auto subset = encoded.Transform(data.table, some);
+  ASSERT_TRUE(subset.ok()) << subset.status();
+  EXPECT_TRUE(SameMatrix(*subset, MustTransform(encoded, data.table).SelectRows(some)));
+  EXPECT_EQ(encoded.Transform(data.table, {50}).status().code(),
+            absl::StatusCode::kInvalidArgument);
   auto wrong = encoded.TransformTrainingRows(data.table, {1, 3});
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInvalidArgument);
   auto loaded = FeaturePipeline::FromJson(encoded.ToJson());

@@ -334,6 +334,13 @@ absl::StatusOr<Forest> Forest::FromXgboostJson(std::string_view text) {
 
 namespace {
 
+// x < threshold goes left, NaN takes the default direction. Written without branches: the
+// comparison is false for NaN, and whether a row goes left is a coin flip a branch predictor
+// cannot learn.
+inline bool GoLeft(const Node& node, float x) {
+  return (x < node.value) | (std::isnan(x) & (node.default_left != 0));
+}
+
 // Walks one row down one tree: XGBoost's RegTree::GetNext (x < threshold goes left, NaN takes
 // the default direction).
 inline float LeafValue(const Node* nodes, const float* row) {
@@ -341,10 +348,29 @@ inline float LeafValue(const Node* nodes, const float* row) {
   while (nodes[index].feature >= 0) {
     const Node& node = nodes[index];
     const float x = row[node.feature];
-    const bool go_left = std::isnan(x) ? node.default_left != 0 : x < node.value;
-    index = go_left ? index + 1 : node.right;
+    index = GoLeft(node, x) ? index + 1 : node.right;
   }
   return nodes[index].value;
+}
+
+// Walks kLanes rows down one tree in lockstep for exactly `depth` steps, a leaf absorbing
+// the lanes that reach it early. Each row's walk is a chain of dependent loads and compares;
+// interleaving independent rows lets the CPU overlap them, and the fixed trip count leaves no
+// data-dependent branch in the loop.
+constexpr int kLanes = 8;
+inline void WalkLanes(const Node* nodes, int depth, const float* rows, int n_cols, float* target,
+                      int groups) {
+  int32_t index[kLanes] = {};
+  for (int step = 0; step < depth; ++step) {
+    for (int lane = 0; lane < kLanes; ++lane) {
+      const Node& node = nodes[index[lane]];
+      const bool leaf = node.feature < 0;
+      const float x = rows[lane * n_cols + (leaf ? 0 : node.feature)];
+      const int32_t next = GoLeft(node, x) ? index[lane] + 1 : node.right;
+      index[lane] = leaf ? index[lane] : next;
+    }
+  }
+  for (int lane = 0; lane < kLanes; ++lane) target[lane * groups] += nodes[index[lane]].value;
 }
 
 }  // namespace
@@ -361,23 +387,31 @@ absl::Status Forest::PredictMargin(const float* rows, int64_t n_rows, int n_cols
   // order, which is all bit-exactness needs).
   constexpr int64_t kBlockRows = 64;
   const int groups = num_outputs_;
-  std::vector<float> accumulators(static_cast<size_t>(kBlockRows * groups));
+  // Up to 8 groups the accumulators live on the stack, so scoring one request allocates nothing.
+  constexpr int kStackGroups = 8;
+  float stack_accumulators[kBlockRows * kStackGroups];
+  std::vector<float> heap_accumulators;
+  if (groups > kStackGroups) heap_accumulators.resize(static_cast<size_t>(kBlockRows * groups));
+  float* accumulators = groups > kStackGroups ? heap_accumulators.data() : stack_accumulators;
   const int trees = num_trees();
   for (int64_t block = 0; block < n_rows; block += kBlockRows) {
     const int64_t block_rows = std::min(kBlockRows, n_rows - block);
-    std::fill(accumulators.begin(), accumulators.end(), base_margin_);
+    std::fill(accumulators, accumulators + block_rows * groups, base_margin_);
     const float* block_values = rows + block * n_cols;
     for (int tree = 0; tree < trees; ++tree) {
       const Node* nodes = tree_nodes(tree);
-      float* target = accumulators.data() + tree_group_[static_cast<size_t>(tree)];
-      for (int64_t row = 0; row < block_rows; ++row) {
+      float* target = accumulators + tree_group_[static_cast<size_t>(tree)];
+      int64_t row = 0;
+      for (; row + kLanes <= block_rows; row += kLanes) {
+        WalkLanes(nodes, tree_depth_[static_cast<size_t>(tree)], block_values + row * n_cols,
+                  n_cols, target + row * groups, groups);
+      }
+      for (; row < block_rows; ++row) {
         target[row * groups] += LeafValue(nodes, block_values + row * n_cols);
       }
     }
     double* block_out = out + block * groups;
-    for (int64_t i = 0; i < block_rows * groups; ++i) {
-      block_out[i] = accumulators[static_cast<size_t>(i)];
-    }
+    for (int64_t i = 0; i < block_rows * groups; ++i) block_out[i] = accumulators[i];
   }
   return absl::OkStatus();
 }

@@ -374,21 +374,24 @@ StepFit FitStep(std::vector<double>& observed, ImputeStrategy impute, double con
   return fit;
 }
 
+// "median impute (3.5), missing indicator, standard scaling". A NaN fill (date parts, each
+// with its own value) is not printed.
 std::string NumericHandlingText(ImputeStrategy impute, double fill, ScaleStrategy scale,
                                 bool indicator) {
+  const std::string value = std::isnan(fill) ? "" : absl::StrCat(" (", FormatNumber(fill), ")");
   std::string text;
   switch (impute) {
     case ImputeStrategy::kNone:
       text = "missing kept as NaN";
       break;
     case ImputeStrategy::kMean:
-      text = absl::StrCat("mean impute (", FormatNumber(fill), ")");
+      text = absl::StrCat("mean impute", value);
       break;
     case ImputeStrategy::kMedian:
-      text = absl::StrCat("median impute (", FormatNumber(fill), ")");
+      text = absl::StrCat("median impute", value);
       break;
     case ImputeStrategy::kConstant:
-      text = absl::StrCat("constant impute (", FormatNumber(fill), ")");
+      text = absl::StrCat("constant impute", value);
       break;
   }
   if (indicator) absl::StrAppend(&text, ", missing indicator");
@@ -485,7 +488,9 @@ absl::Status FeaturePipeline::FitColumn(const Column& column, const std::vector<
       decision.handling = absl::StrCat(
           "year, month, day, weekday and days before ", common::FormatDate(fitted.reference_day),
           " (latest training date); ",
-          NumericHandlingText(fitted.impute, kMissing, fitted.scale, fitted.missing_indicator));
+          NumericHandlingText(fitted.impute,
+                              fitted.impute == ImputeStrategy::kConstant ? constant : kMissing,
+                              fitted.scale, fitted.missing_indicator));
       if (fitted.impute != ImputeStrategy::kNone) {
         absl::StrAppend(&decision.handling, " (per part)");
       }

@@ -66,7 +66,7 @@ bool LooksPositive(const std::string& text) {
 
 const std::string& LabelMapping::positive_class() const {
   static const std::string* const kEmpty = new std::string();
-  return task_ == TaskType::kBinary ? classes_[1] : *kEmpty;
+  return task_ == TaskType::kBinary && classes_.size() == 2 ? classes_[1] : *kEmpty;
 }
 
 absl::StatusOr<LabelMapping> LabelMapping::Infer(const table::Table& table, const LabelSpec& spec) {

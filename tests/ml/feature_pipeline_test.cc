@@ -569,6 +569,13 @@ TEST(FeaturePipeline, FamilyDefaults) {
   EXPECT_GE(FeatureIndex(matrix, "n:missing"), 0);
   EXPECT_THAT(DecisionOf(linear.decisions(), "n").handling,
               HasSubstr("median impute (19.5), missing indicator, standard scaling"));
+  const table::Table dated = MakeTable({{"d", Dates({"2024-01-01", std::nullopt, "2024-01-03"})}});
+  const FeaturePipeline linear_dates = MustFit(dated, RowsUpTo(3), {0, 1, 0}, linear_spec);
+  EXPECT_EQ(linear_dates.decisions()[0].handling,
+            "year, month, day, weekday and days before 2024-01-03 (latest training date); median "
+            "impute, missing indicator, standard scaling (per part)");
+  EXPECT_THAT(FeatureColumn(MustTransform(linear_dates, dated), "d:elapsed_days"),
+              ElementsAre(1, 0, -1));  // elapsed 2, (median 1), 0; then (x - 1) / 1
   for (float value : matrix.values) EXPECT_FALSE(std::isnan(value));  // linear: never NaN
   // Standard scaling: the observed training values have mean 0 and deviation 1.
   std::vector<float> scaled = FeatureColumn(matrix, "n");

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -37,7 +39,11 @@ class Float32DomBuilder {
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
     // from_chars reports subnormals and overflow as out of range; the double is right there.
     if (error != std::errc() || end != text.data() + text.size()) {
-      parsed = static_cast<float>(value);
+      constexpr double kMax = std::numeric_limits<float>::max();
+      // A double beyond float's range has no float32 value; converting it would be undefined.
+      parsed = value > kMax    ? std::numeric_limits<float>::infinity()
+               : value < -kMax ? -std::numeric_limits<float>::infinity()
+                               : static_cast<float>(value);
     }
     return Put(json(static_cast<double>(parsed)));
   }
@@ -152,6 +158,13 @@ absl::StatusOr<std::vector<T>> NumberArray(const json& tree, const char* name, s
   for (const json& item : *value) {
     if (item.is_boolean()) {  // default_left is written as 0/1 or true/false
       out.push_back(static_cast<T>(item.get<bool>()));
+    } else if (item.is_number_float() && std::is_integral_v<T>) {
+      // Index arrays hold integers; a float there (or one out of range) is a corrupt model.
+      const double value = item.get<double>();
+      if (!(value == std::floor(value) && std::fabs(value) < 2147483648.0)) {
+        return Invalid(absl::StrCat(path, ".", name, " holds ", value, ", not an integer"));
+      }
+      out.push_back(static_cast<T>(value));
     } else if (item.is_number()) {
       out.push_back(item.get<T>());
     } else {

@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "forest/tree_shap.h"
 #include "gtest/gtest.h"
 #include "ml/feature_matrix.h"
 #include "ml/model.h"
@@ -102,6 +104,8 @@ TEST(Forest, MarginsAreBitEqualToXgboost) {
        {{"grow_policy", "lossguide"}, {"max_leaves", 31}, {"max_depth", 0}},
        100},
       {TaskType::kRegression, "xgboost", {{"max_depth", 12}, {"min_child_weight", 0}}, 40},
+      // A large gamma refuses weak splits: trees of uneven depth (lanes finishing early).
+      {TaskType::kBinary, "xgboost", {{"max_depth", 8}, {"gamma", 2.0}}, 40},
   };
   uint64_t seed = 1;
   for (const Case& c : cases) {
@@ -250,6 +254,45 @@ TEST(Forest, RejectsUnsupportedModels) {
   std::string cycle = TinyModel();
   cycle.replace(cycle.find(R"("left_children":[1,3)"), 20, R"("left_children":[1,0)");
   EXPECT_NE(message(cycle).find("not a tree"), std::string::npos);
+}
+
+// Hostile input: flipped and truncated bytes of a real model either fail with
+// INVALID_ARGUMENT or compile into a forest that scores without reading out of bounds (run
+// under ASan/UBSan in the sanitizer build).
+TEST(Forest, SurvivesCorruptedModels) {
+  const testing::SyntheticData data =
+      testing::MakeSyntheticData(TaskType::kMulticlass, 300, 4, 0.1, 8);
+  const std::string model =
+      TrainJson(TaskType::kMulticlass, "xgboost", {{"max_depth", 3}}, 3, data);
+  ASSERT_FALSE(model.empty());
+  std::mt19937_64 rng(99);
+  const std::string replacements = "0123456789-.eE,[]{}\":tf ";
+  int compiled = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string corrupt = model;
+    if (trial % 10 == 0) {
+      corrupt.resize(rng() % corrupt.size());
+    } else {
+      for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
+        corrupt[rng() % corrupt.size()] = replacements[rng() % replacements.size()];
+      }
+    }
+    absl::StatusOr<Forest> forest = Forest::FromXgboostJson(corrupt);
+    if (!forest.ok()) {
+      EXPECT_EQ(forest.status().code(), absl::StatusCode::kInvalidArgument);
+      continue;
+    }
+    ++compiled;
+    const int cols = forest->num_features();
+    if (cols <= 0 || cols > 64) continue;
+    std::vector<float> rows(static_cast<size_t>(cols) * 3, 0.25f);
+    rows[0] = ml::kMissing;
+    std::vector<double> out(static_cast<size_t>(3 * forest->num_outputs()));
+    EXPECT_TRUE(forest->PredictMargin(rows.data(), 3, cols, out.data()).ok());
+    std::vector<double> contributions(out.size() * static_cast<size_t>(cols + 1));
+    EXPECT_TRUE(TreeShap(*forest).Contributions(rows.data(), 3, cols, contributions.data()).ok());
+  }
+  EXPECT_GT(compiled, 0);  // some flips land in values and still give a valid model
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include "ml/xgboost/xgboost_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -251,6 +253,29 @@ TEST(XgboostModel, GainImportanceIsTotalGainPerFeature) {
   ASSERT_EQ(weights.size(), 6u);
   EXPECT_EQ(weights[5], 0.0);
   EXPECT_GT(weights[0], 0.0);
+}
+
+TEST(XgboostModel, ScoresConcurrentlyLikeSerially) {
+  for (const std::string algorithm : {"xgboost", "xgboost_linear"}) {
+    SCOPED_TRACE(algorithm);
+    const SyntheticData train = MakeSyntheticData(TaskType::kBinary, 400, 5, 0.1, 15);
+    std::unique_ptr<Model> model = Train(Params(algorithm, TaskType::kBinary), train);
+    ASSERT_NE(model, nullptr);
+    const std::vector<double> margins = *model->PredictMargin(train.x);
+    const std::vector<double> contributions = *model->Contributions(train.x);
+    std::vector<std::thread> threads;
+    std::atomic<int> mismatches{0};
+    for (int thread = 0; thread < 4; ++thread) {
+      threads.emplace_back([&] {
+        for (int repeat = 0; repeat < 5; ++repeat) {
+          if (*model->PredictMargin(train.x) != margins) ++mismatches;
+          if (*model->Contributions(train.x) != contributions) ++mismatches;
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(mismatches.load(), 0);
+  }
 }
 
 // ---- Errors --------------------------------------------------------------------------------

@@ -385,6 +385,12 @@ TEST(XgboostModel, LoadRejectsWhatItCannotScore) {
   absl::StatusOr<std::unique_ptr<Model>> loaded = LoadXgboostModel(poisson);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Mentions(loaded.status(), "count:poisson")) << loaded.status();
+  std::string no_features = bytes;
+  const std::string param = R"("num_class":"0","num_feature":"4")";
+  ASSERT_NE(no_features.find(param), std::string::npos);
+  no_features.replace(no_features.find(param), param.size(),
+                      R"("num_class":"0","num_feature":"0")");
+  EXPECT_EQ(LoadXgboostModel(no_features).status().code(), absl::StatusCode::kDataLoss);
   std::string dart = bytes;
   dart.replace(dart.find("\"name\":\"gbtree\""), 15, "\"name\":\"dart\"");
   EXPECT_EQ(LoadXgboostModel(dart).status().code(), absl::StatusCode::kInvalidArgument);

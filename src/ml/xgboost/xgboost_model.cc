@@ -466,6 +466,11 @@ absl::StatusOr<ModelInfo> ReadModelInfo(std::string_view bytes) {
   }
   info.num_features = std::atoi(num_feature.c_str());
   const int classes = std::atoi(num_class.c_str());
+  if (info.num_features < 1 || info.num_features > (1 << 30) || classes < 0 ||
+      classes > (1 << 20)) {
+    return DataLoss(absl::StrCat("learner_model_param has num_feature \"", num_feature,
+                                 "\" and num_class \"", num_class, "\""));
+  }
   if (info.objective == "binary:logistic") {
     info.task = TaskType::kBinary;
   } else if (info.objective == "multi:softprob" && classes >= 2) {

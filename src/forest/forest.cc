@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -307,6 +308,9 @@ absl::StatusOr<Forest> Forest::FromXgboostJson(std::string_view text) {
     };
     std::vector<Pending> stack = {{0, -1, 0}};
     std::vector<char> seen(size, 0);
+    if (forest.nodes_.size() + size > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+      return Invalid("the model has more than 2^31 nodes");
+    }
     const int32_t start = static_cast<int32_t>(forest.nodes_.size());
     int32_t depth = 0;
     while (!stack.empty()) {
@@ -316,7 +320,8 @@ absl::StatusOr<Forest> Forest::FromXgboostJson(std::string_view text) {
       if (seen[id]) return Invalid(absl::StrCat(path, " is not a tree (node ", id, " repeats)"));
       seen[id] = 1;
       const int32_t index = static_cast<int32_t>(forest.nodes_.size()) - start;
-      if (item.parent >= 0) forest.nodes_[static_cast<size_t>(start + item.parent)].right = index;
+      if (item.parent >= 0)
+        forest.nodes_[static_cast<size_t>(start) + static_cast<size_t>(item.parent)].right = index;
       depth = std::max(depth, item.depth);
       Node node;
       node.value = condition[id];
@@ -383,7 +388,9 @@ inline void WalkLanes(const Node* nodes, int depth, const float* rows, int n_col
       index[lane] = leaf ? index[lane] : next;
     }
   }
-  for (int lane = 0; lane < kLanes; ++lane) target[lane * groups] += nodes[index[lane]].value;
+  for (int lane = 0; lane < kLanes; ++lane) {
+    target[static_cast<ptrdiff_t>(lane) * groups] += nodes[index[lane]].value;
+  }
 }
 
 }  // namespace

@@ -274,6 +274,7 @@ const std::vector<HyperSpec>* SpecsFor(std::string_view algorithm) {
 
 std::string AllowedNames(const std::vector<HyperSpec>& specs) {
   std::vector<std::string> names;
+  names.reserve(specs.size());
   for (const HyperSpec& spec : specs) names.push_back(spec.name);
   std::sort(names.begin(), names.end());
   return absl::StrJoin(names, ", ");
@@ -569,7 +570,7 @@ class XgboostLinearModel : public Model {
     for (int feature = 0; feature < num_features(); ++feature) {
       for (int group = 0; group < num_outputs(); ++group) {
         const json& weight =
-            info_.linear_weights[static_cast<size_t>(feature * num_outputs() + group)];
+            info_.linear_weights[static_cast<size_t>(feature) * num_outputs() + group];
         if (weight.is_number()) importance[feature] += std::fabs(weight.get<double>());
       }
     }

@@ -68,12 +68,14 @@ TEST(SqliteMetadataStore, CreatesDatabaseWithSchema) {
   std::vector<std::string> names;
   for (const SqlRow& row : *tables) names.push_back(row.GetText(0));
   EXPECT_THAT(
-      names, ::testing::ElementsAre(
-                 "audit_log", "audit_log_no_delete", "audit_log_no_update", "audit_log_object",
-                 "audit_log_project", "dataset_rules", "dataset_versions", "datasets", "projects",
-                 "recipe_versions", "recipes", "run_inputs", "run_inputs_version", "run_outputs",
-                 "run_outputs_version", "runs", "runs_memo", "runs_recipe", "schema_migrations",
-                 "version_checks", "workspace_info"));
+      names,
+      ::testing::ElementsAre(
+          "audit_log", "audit_log_no_delete", "audit_log_no_update", "audit_log_object",
+          "audit_log_project", "dataset_rules", "dataset_versions", "datasets", "ml_task_versions",
+          "ml_tasks", "ml_trainings", "ml_trainings_task", "ml_trials", "projects",
+          "recipe_versions", "recipes", "run_inputs", "run_inputs_version", "run_outputs",
+          "run_outputs_version", "runs", "runs_memo", "runs_recipe", "saved_model_versions",
+          "saved_models", "schema_migrations", "version_checks", "workspace_info"));
 
   auto migrations = store->Query("SELECT version, applied_at_micros FROM schema_migrations");
   ASSERT_TRUE(migrations.ok());

@@ -1,7 +1,9 @@
 #include "registry/model_registry.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -55,10 +57,11 @@ absl::Status ValidateModelName(std::string_view name) {
 }
 
 absl::StatusOr<ModelRef> ParseModelRef(std::string_view text) {
-  const auto usage = [&]() {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", std::string(text),
-                     "\" is not a saved-model reference; use PROJECT/MODEL or PROJECT/MODEL@vN"));
+  constexpr char kForms[] = "use PROJECT/MODEL or PROJECT/MODEL@vN";
+  const auto usage = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", std::string(text),
+                                                   "\" is not a saved-model reference",
+                                                   why.empty() ? "" : ": ", why, "; ", kForms));
   };
   ModelRef ref;
   std::string_view rest = text;
@@ -66,19 +69,23 @@ absl::StatusOr<ModelRef> ParseModelRef(std::string_view text) {
   if (at != std::string_view::npos) {
     std::string_view label = rest.substr(at + 1);
     rest = rest.substr(0, at);
+    // Digits only: SimpleAtoi alone would also take "v+2".
     int64_t number = 0;
-    if (label.size() < 2 || label[0] != 'v' || !absl::SimpleAtoi(Absl(label.substr(1)), &number) ||
-        number < 1) {
-      return usage();
+    if (label.size() < 2 || label[0] != 'v' ||
+        !std::all_of(label.begin() + 1, label.end(), absl::ascii_isdigit) ||
+        !absl::SimpleAtoi(Absl(label.substr(1)), &number) || number < 1) {
+      return usage("");
     }
     ref.version = number;
   }
   const size_t slash = rest.find('/');
-  if (slash == std::string_view::npos) return usage();
+  if (slash == std::string_view::npos) return usage("");
   ref.project = std::string(rest.substr(0, slash));
   ref.name = std::string(rest.substr(slash + 1));
-  if (!catalog::ValidateProjectKey(ref.project).ok()) return usage();
-  ASSAY_RETURN_IF_ERROR(ValidateModelName(ref.name));
+  if (absl::Status key = catalog::ValidateProjectKey(ref.project); !key.ok()) {
+    return usage(key.message());
+  }
+  if (absl::Status name = ValidateModelName(ref.name); !name.ok()) return usage(name.message());
   return ref;
 }
 
@@ -116,6 +123,15 @@ absl::StatusOr<RegisterResult> ModelRegistry::Register(catalog::Workspace::Chang
         "saved-model manifest object ", version.manifest_sha256, " is not in the object store"));
   }
   store::SqlSession& sql = change.sql();
+  // Checked here rather than left to the foreign key, whose failure names neither the project
+  // nor the fix.
+  ASSAY_ASSIGN_OR_RETURN(std::vector<store::SqlRow> projects,
+                         sql.Query("SELECT key FROM projects WHERE key = ?", {project}));
+  if (projects.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("project ", project, " does not exist; create it with `assay project create ",
+                     project, "`"));
+  }
   ASSAY_ASSIGN_OR_RETURN(
       std::vector<store::SqlRow> models,
       sql.Query("SELECT id FROM saved_models WHERE project_key = ? AND name = ?", {project, name}));

@@ -29,7 +29,8 @@ struct ModelRef {
   int64_t version = 0;  // 0 = latest
   std::string ToString() const;
 };
-// Errors: INVALID_ARGUMENT showing the accepted forms.
+// Errors: INVALID_ARGUMENT quoting the text, saying what is wrong when the project key or the
+// name is the problem, and showing the accepted forms.
 absl::StatusOr<ModelRef> ParseModelRef(std::string_view text);
 // Saved-model names follow dataset-name rules. Errors: INVALID_ARGUMENT.
 absl::Status ValidateModelName(std::string_view name);
@@ -86,8 +87,9 @@ class ModelRegistry {
   // Inside a Mutate transaction: adds `version` as the next version of project/name (creating
   // the saved model on first use), in state "trained". Audited as model.create (first time)
   // and model.version.create. The manifest object must already be stored.
-  // Errors: INVALID_ARGUMENT for a bad name; FAILED_PRECONDITION if the manifest object is
-  // missing; store errors.
+  // Errors: INVALID_ARGUMENT for a bad name; NOT_FOUND for an unknown project;
+  // FAILED_PRECONDITION if the manifest object is missing or version.training_id names no
+  // training; store errors.
   static absl::StatusOr<RegisterResult> Register(catalog::Workspace::Change& change,
                                                  const std::string& project,
                                                  const std::string& name, const NewVersion& version,

@@ -110,7 +110,12 @@ absl::StatusOr<std::pair<MlTaskVersion, bool>> MlTaskCatalog::PutTask(
   event.object_version = absl::StrCat("v", next);
   event.before_hash = before_hash;
   event.after_hash = sha256;
-  event.details = {{"input", spec.value("input", "")}, {"target", spec.value("target", "")}};
+  // json::value() throws for a non-object spec or a non-string field, and this layer does not
+  // interpret specs, so copy the fields as they are.
+  const auto field = [&spec](const char* key) {
+    return spec.is_object() && spec.contains(key) ? spec[key] : nlohmann::json("");
+  };
+  event.details = {{"input", field("input")}, {"target", field("target")}};
   ASSAY_RETURN_IF_ERROR(change.Audit(std::move(event)).status());
   return std::make_pair(std::move(stored), true);
 }

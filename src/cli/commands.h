@@ -1,6 +1,7 @@
 // The `assay` command's subcommands. Each Register* function adds one noun (init, project,
-// dataset, flow, recipe, lineage, audit) to the CLI11 app; the chosen subcommand stores its action in the
-// CommandContext, and main() runs it after parsing so that errors are reported in one place.
+// dataset, flow, recipe, lineage, audit, ml, model, score) to the CLI11 app; the chosen subcommand
+// stores its action in the CommandContext, and main() runs it after parsing so that errors are
+// reported in one place.
 //
 // The commands are thin (STYLE.md): parse flags, call one catalog/audit function, render.
 //
@@ -43,6 +44,8 @@ void RegisterAuditCommands(CLI::App& app, CommandContext& context);
 // `flow` and `recipe`.
 void RegisterFlowCommands(CLI::App& app, CommandContext& context);
 void RegisterLineageCommand(CLI::App& app, CommandContext& context);
+// `ml`, `model` and `score`.
+void RegisterMlCommands(CLI::App& app, CommandContext& context);
 
 }  // namespace assay::cli
 

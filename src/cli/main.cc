@@ -10,8 +10,9 @@
 namespace {
 
 constexpr char kDescription[] =
-    "Assay: versioned datasets, recipes with lineage and quality gates, and a tamper-evident\n"
-    "audit trail for regulated ML.\n"
+    "Assay: versioned datasets, recipes with lineage and quality gates, AutoML with explanations,\n"
+    "saved models with a model document, batch scoring, and a tamper-evident audit trail for\n"
+    "regulated ML.\n"
     "The workspace is chosen by --home, else $ASSAY_HOME, else ./.assay.";
 
 }  // namespace
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   assay::cli::RegisterDatasetCommands(app, context);
   assay::cli::RegisterFlowCommands(app, context);
   assay::cli::RegisterLineageCommand(app, context);
+  assay::cli::RegisterMlCommands(app, context);
   assay::cli::RegisterAuditCommands(app, context);
   try {
     app.parse(argc, argv);

@@ -18,6 +18,8 @@ benchmarks=(
   csv_ingest.sh
   flow_noop_rebuild.sh
   join_group.sh
+  ml_overhead.sh
+  automl_quality.sh
 )
 
 failed=()

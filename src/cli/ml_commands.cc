@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
@@ -31,7 +32,7 @@
 namespace assay::cli {
 namespace {
 
-// "60s", "2m", "1h", "90" (seconds). Errors: INVALID_ARGUMENT.
+// "60s", "2m", "1h", "90" (seconds); 0 = no time limit. Errors: INVALID_ARGUMENT.
 absl::StatusOr<double> ParseDuration(const std::string& text) {
   std::string number = text;
   double unit = 1;
@@ -40,9 +41,10 @@ absl::StatusOr<double> ParseDuration(const std::string& text) {
     number.pop_back();
   }
   double value = 0;
-  if (!absl::SimpleAtod(number, &value) || !std::isfinite(value) || value <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid --budget \"", text, "\": give a positive duration such as 60s, 5m or 1h"));
+  if (!absl::SimpleAtod(number, &value) || !std::isfinite(value) || value < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --budget \"", text,
+                     "\": give a duration such as 60s, 5m or 1h (0 = no time limit)"));
   }
   return value * unit;
 }
@@ -111,26 +113,94 @@ nlohmann::json TrainingToJson(const training::Training& training) {
 
 // --- ml --------------------------------------------------------------------------------------
 
+// Writes the spec keys given as flags into `spec` (flags win over the file).
+template <typename Flags>
+absl::Status ApplySpecFlags(const Flags& flags, nlohmann::json& spec) {
+  auto set = [&](const char* key, const std::string& value) {
+    if (!value.empty()) spec[key] = value;
+  };
+  set("input", flags.input);
+  set("target", flags.target);
+  set("type", flags.type);
+  set("positive_class", flags.positive_class);
+  set("metric", flags.metric);
+  set("calibration", flags.calibration);
+  if (!flags.algorithms.empty()) {
+    std::vector<std::string> names = absl::StrSplit(flags.algorithms, ',', absl::SkipEmpty());
+    spec["algorithms"] = names;
+  }
+  auto section = [&](const char* key) -> nlohmann::json& {
+    if (!spec.contains(key) || !spec[key].is_object()) spec[key] = nlohmann::json::object();
+    return spec[key];
+  };
+  if (!flags.budget.empty()) {
+    ASSAY_ASSIGN_OR_RETURN(const double seconds, ParseDuration(flags.budget));
+    section("search")["budget_seconds"] = seconds;
+  }
+  if (flags.max_trials) section("search")["max_trials"] = *flags.max_trials;
+  if (flags.folds) section("split")["folds"] = *flags.folds;
+  if (flags.holdout) section("split")["holdout"] = *flags.holdout;
+  if (!flags.time_column.empty()) section("split")["time_column"] = flags.time_column;
+  if (flags.seed) spec["seed"] = *flags.seed;
+  return absl::OkStatus();
+}
+
 void RegisterMlCreate(CLI::App& ml, CommandContext& context) {
   struct Flags {
     std::string project, task, spec, reason;
+    // Spec keys settable by flag (they override the file's values).
+    std::string input, target, type, positive_class, metric, algorithms, budget, time_column,
+        calibration;
+    std::optional<int> max_trials, folds;
+    std::optional<double> holdout;
+    std::optional<int64_t> seed;
     bool json = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* command = ml.add_subcommand(
-      "create", "Create an ML task from a task spec, or store a changed spec as its next version");
+      "create",
+      "Create an ML task from a task spec (file and/or flags), or store a changed spec as its "
+      "next version");
   command->add_option("PROJECT", flags->project, "Project key")->required();
   command->add_option("TASK", flags->task, "Task name")->required();
-  command->add_option("--spec", flags->spec, "task.yaml (docs/ml.md \"Task spec\")")->required();
+  command->add_option("--spec", flags->spec, "task.yaml (docs/ml.md \"Task spec\")");
+  command->add_option("--input", flags->input, "spec input: the training dataset REF");
+  command->add_option("--target", flags->target, "spec target: the column to predict");
+  command->add_option("--type", flags->type, "spec type: auto, binary, multiclass, regression");
+  command->add_option("--positive-class", flags->positive_class, "spec positive_class (binary)");
+  command->add_option("--metric", flags->metric, "spec metric to optimize (docs/ml/metrics.md)");
+  command->add_option("--algorithms", flags->algorithms,
+                      "spec algorithms, comma-separated: xgboost, linear, xgboost_rf, "
+                      "xgboost_linear");
+  command->add_option("--budget", flags->budget, "spec search.budget_seconds, e.g. 60s or 5m");
+  command->add_option("--max-trials", flags->max_trials, "spec search.max_trials");
+  command->add_option("--folds", flags->folds, "spec split.folds (2..20)");
+  command->add_option("--holdout", flags->holdout, "spec split.holdout (0.05..0.5)");
+  command->add_option("--time-column", flags->time_column,
+                      "spec split.time_column: split by this date column");
+  command->add_option("--seed", flags->seed, "spec seed");
+  command->add_option("--calibration", flags->calibration,
+                      "spec calibration: none, platt, isotonic");
   command->add_option("--reason", flags->reason, "Why (recorded in the audit trail)");
   command->add_flag("--json", flags->json, "Print JSON");
   command->callback([&context, flags] {
     context.action = [&context, flags]() -> absl::Status {
-      ASSAY_ASSIGN_OR_RETURN(const std::string text, common::ReadFile(flags->spec));
-      absl::StatusOr<nlohmann::json> spec = flow::YamlToJson(text);
-      if (!spec.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(flags->spec, ": ", spec.status().message()));
+      absl::StatusOr<nlohmann::json> spec = nlohmann::json::object();
+      if (!flags->spec.empty()) {
+        ASSAY_ASSIGN_OR_RETURN(const std::string text, common::ReadFile(flags->spec));
+        spec = flow::YamlToJson(text);
+        if (!spec.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(flags->spec, ": ", spec.status().message()));
+        }
+        if (spec->is_null()) spec = nlohmann::json::object();
+        if (!spec->is_object()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(flags->spec, ": a task spec is a mapping (input:, target:, ...)"));
+        }
       }
+      ASSAY_RETURN_IF_ERROR(ApplySpecFlags(*flags, *spec));
+      if (flags->spec.empty()) flags->spec = "task spec";
       ASSAY_ASSIGN_OR_RETURN(auto workspace, context.OpenWorkspace());
       absl::StatusOr<std::pair<training::MlTaskVersion, bool>> result =
           training::TrainingService(*workspace)
@@ -213,8 +283,8 @@ void RegisterMlTrain(CLI::App& ml, CommandContext& context) {
   command->add_option("PROJECT", flags->project, "Project key")->required();
   command->add_option("TASK", flags->task, "Task name")->required();
   command->add_option("--budget", flags->budget,
-                      "Wall-clock budget of the whole training, e.g. 60s, 5m (default: the spec's "
-                      "search.budget_seconds)");
+                      "Wall-clock budget of the whole training, e.g. 60s, 5m; 0 = no time limit "
+                      "(default: the spec's search.budget_seconds)");
   command
       ->add_option("--max-trials", flags->max_trials,
                    "Stop after this many trials (default: the spec's search.max_trials)")
@@ -389,8 +459,8 @@ void RegisterMlShow(CLI::App& ml, CommandContext& context) {
           std::cout << "  error       " << trial.trial.value("error", "") << "\n";
         }
         std::cout << "  hyperparameters:\n";
-        for (const auto& [key, value] :
-             trial.trial.value("hyper", nlohmann::json::object()).items()) {
+        const nlohmann::json hyper = trial.trial.value("hyper", nlohmann::json::object());
+        for (const auto& [key, value] : hyper.items()) {
           std::cout << "    " << key << " = " << FormatJsonScalar(value) << "\n";
         }
         if (number == training.best_trial) {

@@ -9,6 +9,9 @@
 # Environment:
 #   ASSAY_BENCH_BUDGET   Assay's search budget in seconds (default 60; smaller for a quick run)
 #   ASSAY_BENCH_SPLIT_SEED  seed of the train/test splits (default 42)
+#   OMP_WAIT_POLICY      passed through and recorded; on a loaded machine libgomp's default
+#                        spin-waiting slows XGBoost trials many times over, so the search
+#                        runs far fewer trials in its budget (`passive` avoids that)
 #
 # Datasets (bench/out/automl/DATASET/{train,test}.csv, regenerated on every run; the split
 # is bench/automl_quality_data.py: stratified 75/25, rows copied as text):

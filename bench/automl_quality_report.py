@@ -151,6 +151,7 @@ def main():
         "commit": git_commit(repo_root),
         "machine": {"cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release()},
         "load_before": args.load_before, "load_after": args.load_after,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
         "budget_seconds": args.budget, "split_seed": args.split_seed, "datasets": {},
     }
     rows = []
@@ -227,7 +228,8 @@ def main():
                 if versions else "") + ".",
              f"- Machine: {report['machine']['cores']} cores ({report['machine']['cpu']}); "
              f"{report['date']}; commit {report['commit']}; load average {args.load_before} "
-             f"before, {args.load_after} after.",
+             f"before, {args.load_after} after; OMP_WAIT_POLICY "
+             f"{report['omp_wait_policy'] or 'unset in the environment'}.",
              "",
              "| dataset | rows (train/test) | HistGB | XGBoost | LogReg | best peer | Assay AUC "
              "| Assay train s | Assay - best [95% CI] | Assay >= best peer |",

@@ -12,9 +12,11 @@
 #   ASSAY_BENCH_ML_SEED    generator seed (default 42)
 #   ASSAY_BENCH_ML_ROUNDS  boosting rounds (default 300)
 #   ASSAY_BENCH_RUNS       timed runs per tool, the median kept (default 3)
-#   OMP_WAIT_POLICY        passed to both tools unchanged (the report records it); on a loaded
-#                          machine libgomp's default spin-waiting makes both erratic, and
-#                          `passive` gives steadier (and comparable) times
+#   OMP_WAIT_POLICY        libgomp's wait policy for BOTH tools (default passive, recorded in
+#                          the report). Assay's programs choose passive for themselves when it
+#                          is unset, so the peer gets the same by default; `active` (libgomp's
+#                          own default) spin-waits, which on a loaded machine makes both
+#                          erratic
 #
 # Configuration, identical for both: binary:logistic, tree_method hist, max_depth 6, eta 0.1,
 # ROUNDS rounds without early stopping, nthread 2, seed 7, every other parameter at
@@ -72,6 +74,8 @@ else
 fi
 cat "$csv" >/dev/null
 
+# Like for like: the same OpenMP wait policy in both processes.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 config=(--rounds "$rounds" --max-depth 6 --eta 0.1 --threads 2 --seed 7)
 
 # Runs `NAME RUN CMD...` under GNU time; leaves stdout, stderr and "wall-seconds peak-KiB

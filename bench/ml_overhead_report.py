@@ -133,7 +133,7 @@ def main():
         lines.append(f"- XGBoost hist, max_depth 6, eta 0.1, {tools['assay']['rounds']} rounds, "
                      "no early stopping, nthread 2, seed 7; median of "
                      f"{args.runs} interleaved runs per tool; OMP_WAIT_POLICY "
-                     f"{report['omp_wait_policy'] or 'unset (libgomp default)'}.")
+                     f"{report['omp_wait_policy'] or 'unset in the environment'}.")
     lines += ["", "| tool | span s (median) | runs s | span CPU s | process wall s | "
                   "process CPU s | peak RSS MiB |",
               "|---|---:|---|---:|---:|---:|---:|"]

@@ -15,7 +15,9 @@
 #include "common/status_macros.h"
 #include "flow/flow_graph.h"
 #include "flow/quality_gate.h"
+#include "flow/score_recipe.h"
 #include "recipes/recipe.h"
+#include "registry/model_registry.h"
 
 #ifndef ASSAY_VERSION
 #define ASSAY_VERSION "unknown"
@@ -34,10 +36,17 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A score recipe's parsed config and the model version it reads in this build.
+struct ScoreModel {
+  ScoreSpec spec;
+  registry::SavedModelVersion version;
+};
+
 // Why a recipe whose memo key has no succeeded run must run, compared with its last run.
+// `model` is the model version a score recipe reads now (null for other types).
 std::string WhyRun(const catalog::RecipeVersion& recipe,
                    const std::optional<catalog::RunRecord>& last,
-                   const std::vector<DatasetVersion>& inputs) {
+                   const std::vector<DatasetVersion>& inputs, const ScoreModel* model) {
   if (!last) return "never built";
   if (last->status != catalog::kRunSucceeded) {
     return absl::StrCat("last run (", last->Label(), ") failed");
@@ -56,6 +65,15 @@ std::string WhyRun(const catalog::RecipeVersion& recipe,
     }
   }
   if (!changed.empty()) return absl::StrCat("new input ", absl::StrJoin(changed, ", "));
+  if (model != nullptr) {
+    // RunScoreRecipe records the model version a score run read in its environment.
+    const auto used = last->environment.find("model");
+    const bool known = used != last->environment.end() && used->is_object();
+    if (!known || used->value("manifest_sha256", "") != model->version.sha256) {
+      return absl::StrCat("new model version ", model->version.Ref(), " (last run used ",
+                          known ? used->value("ref", "?") : "?", ")");
+    }
+  }
   return "inputs or config differ from every earlier run";
 }
 
@@ -148,7 +166,14 @@ class BuildRun {
     const std::vector<DatasetVersion>& inputs = *resolved;
     for (const auto& input : inputs) step.input_refs.push_back(input.Ref());
 
-    const std::string memo_key = MemoKey(recipe.definition, inputs);
+    score_.reset();
+    if (recipe.definition.type == kScoreRecipeType) {
+      absl::StatusOr<ScoreModel> model = ResolveScore(recipe);
+      if (!model.ok()) return FailBeforeRun(recipe, inputs, model.status(), step);
+      score_ = *std::move(model);
+    }
+    const std::string memo_key =
+        MemoKey(recipe.definition, inputs, score_ ? score_->version.sha256 : "");
     std::optional<catalog::RunRecord> memo;
     if (!options_.force) {
       ASSAY_ASSIGN_OR_RETURN(memo, runs_.FindSucceeded(memo_key));
@@ -156,14 +181,15 @@ class BuildRun {
     if (memo) {
       step.action = "skip";
       step.reason = absl::StrCat("memoized: ", memo->Label(),
-                                 " ran the same recipe on the same input versions");
+                                 " ran the same recipe on the same input versions",
+                                 score_ ? absl::StrCat(" with ", score_->version.Ref()) : "");
     } else {
       step.action = "run";
       if (options_.force) {
         step.reason = "--force";
       } else {
         ASSAY_ASSIGN_OR_RETURN(auto last, runs_.LastRun(recipe.recipe_id));
-        step.reason = WhyRun(recipe, last, inputs);
+        step.reason = WhyRun(recipe, last, inputs, score_ ? &*score_ : nullptr);
       }
     }
     if (options_.dry_run) {
@@ -194,6 +220,36 @@ class BuildRun {
     step.seconds = SecondsSince(start);
     if (progress_) progress_(step, true);
     return absl::OkStatus();
+  }
+
+  // For a score recipe: its config and the model version it reads now. Errors:
+  // INVALID_ARGUMENT for a bad config, NOT_FOUND for an unknown model or version (both fail
+  // the recipe), store errors.
+  absl::StatusOr<ScoreModel> ResolveScore(const catalog::RecipeVersion& recipe) {
+    ASSAY_ASSIGN_OR_RETURN(ScoreSpec spec, ParseScoreSpec(recipe.definition.config, project_));
+    ASSAY_ASSIGN_OR_RETURN(registry::SavedModelVersion version,
+                           ResolveScoreModel(workspace_, spec));
+    return ScoreModel{std::move(spec), std::move(version)};
+  }
+
+  // A recipe that cannot start (its score model is unknown): a failed run, as if it had
+  // failed while running; a dry run only reports it. Other errors stop the build as errors.
+  absl::Status FailBeforeRun(const catalog::RecipeVersion& recipe,
+                             const std::vector<DatasetVersion>& inputs, const absl::Status& error,
+                             BuildStep& step) {
+    if (error.code() != absl::StatusCode::kNotFound &&
+        error.code() != absl::StatusCode::kInvalidArgument) {
+      return error;
+    }
+    step.action = "run";
+    if (options_.dry_run) {
+      step.reason = absl::StrCat("will fail: ", error.message());
+      step.status = "planned";
+      MarkUnknownOutputs(recipe);
+      return absl::OkStatus();
+    }
+    step.reason = "its model cannot be resolved";
+    return RecordFailure(NewRun(recipe, inputs, MemoKey(recipe.definition, inputs)), error, step);
   }
 
   void MarkUnknownOutputs(const catalog::RecipeVersion& recipe) {
@@ -265,9 +321,9 @@ class BuildRun {
     return pass;
   }
 
-  absl::Status Execute(const catalog::RecipeVersion& recipe,
-                       const std::vector<DatasetVersion>& inputs, const std::string& memo_key,
-                       BuildStep& step) {
+  catalog::RunRecord NewRun(const catalog::RecipeVersion& recipe,
+                            const std::vector<DatasetVersion>& inputs,
+                            const std::string& memo_key) const {
     catalog::RunRecord run;
     run.project = project_;
     run.recipe = recipe.definition.name;
@@ -280,29 +336,38 @@ class BuildRun {
     run.user = actor_.user;
     run.started_at_micros = workspace_.clock().NowMicros();
     for (const auto& input : inputs) run.input_version_ids.push_back(input.id);
+    return run;
+  }
 
-    absl::StatusOr<std::vector<catalog::StagedTable>> staged = StageOutputs(recipe, inputs, run);
-    if (!staged.ok()) {
-      // Record the failure in its own transaction; earlier outputs stay as they were.
-      run.status = std::string(catalog::kRunFailed);
-      run.error = std::string(staged.status().message());
-      run.finished_at_micros = workspace_.clock().NowMicros();
-      int64_t run_id = 0;
-      ASSAY_RETURN_IF_ERROR(workspace_.Mutate(actor_, [&](catalog::Workspace::Change& change) {
-        ASSAY_ASSIGN_OR_RETURN(run_id, catalog::RunCatalog::Record(change, run));
-        return absl::OkStatus();
-      }));
-      step.status = "failed";
-      step.run_id = run_id;
-      step.error = run.error;
-      step.log = run.log;
-      report_.ok = false;
-      report_.failure =
-          absl::StrCat("recipe ", step.recipe, " failed (run ", run_id, "): ", run.error,
-                       ". Earlier outputs are intact; fix the recipe or its "
-                       "inputs and build again.");
+  // Records `run` as failed with `error` in its own transaction (earlier outputs stay as they
+  // were) and stops the build.
+  absl::Status RecordFailure(catalog::RunRecord run, const absl::Status& error, BuildStep& step) {
+    run.status = std::string(catalog::kRunFailed);
+    run.error = std::string(error.message());
+    run.finished_at_micros = workspace_.clock().NowMicros();
+    int64_t run_id = 0;
+    ASSAY_RETURN_IF_ERROR(workspace_.Mutate(actor_, [&](catalog::Workspace::Change& change) {
+      ASSAY_ASSIGN_OR_RETURN(run_id, catalog::RunCatalog::Record(change, run));
       return absl::OkStatus();
-    }
+    }));
+    step.status = "failed";
+    step.run_id = run_id;
+    step.error = run.error;
+    step.log = run.log;
+    report_.ok = false;
+    report_.failure =
+        absl::StrCat("recipe ", step.recipe, " failed (run ", run_id, "): ", run.error,
+                     ". Earlier outputs are intact; fix the recipe or its "
+                     "inputs and build again.");
+    return absl::OkStatus();
+  }
+
+  absl::Status Execute(const catalog::RecipeVersion& recipe,
+                       const std::vector<DatasetVersion>& inputs, const std::string& memo_key,
+                       BuildStep& step) {
+    catalog::RunRecord run = NewRun(recipe, inputs, memo_key);
+    absl::StatusOr<std::vector<catalog::StagedTable>> staged = StageOutputs(recipe, inputs, run);
+    if (!staged.ok()) return RecordFailure(std::move(run), staged.status(), step);
 
     run.status = std::string(catalog::kRunSucceeded);
     run.finished_at_micros = workspace_.clock().NowMicros();
@@ -355,11 +420,20 @@ class BuildRun {
     for (size_t position = 0; position < inputs.size(); ++position) {
       named.push_back({recipe.definition.inputs[position], &tables[position]});
     }
-    recipes::RecipeContext context;
-    context.build_start_micros = build_start_micros_;
-    ASSAY_ASSIGN_OR_RETURN(recipes::RecipeOutcome outcome,
-                           recipes::RunRecipe(recipe.definition.type, recipe.definition.config,
-                                              named, recipe.definition.outputs.size(), context));
+    recipes::RecipeOutcome outcome;
+    if (score_) {
+      ASSAY_RETURN_IF_ERROR(recipes::ValidateRecipe(recipe.definition.type,
+                                                    recipe.definition.config, named.size(),
+                                                    recipe.definition.outputs.size()));
+      ASSAY_ASSIGN_OR_RETURN(outcome,
+                             RunScoreRecipe(workspace_, score_->spec, score_->version, named[0]));
+    } else {
+      recipes::RecipeContext context;
+      context.build_start_micros = build_start_micros_;
+      ASSAY_ASSIGN_OR_RETURN(
+          outcome, recipes::RunRecipe(recipe.definition.type, recipe.definition.config, named,
+                                      recipe.definition.outputs.size(), context));
+    }
     run.log = outcome.log;
     run.environment = outcome.environment;
     if (outcome.outputs.size() != recipe.definition.outputs.size()) {
@@ -423,19 +497,23 @@ class BuildRun {
   std::set<std::string> unknown_;                   // dry run: outputs of steps that would run
   std::map<int64_t, bool> gate_;                    // version id -> may be read
   std::vector<nlohmann::json> output_checks_;       // of the recipe being staged
+  std::optional<ScoreModel> score_;                 // of the step being run, if a score recipe
 };
 
 }  // namespace
 
 std::string MemoKey(const catalog::RecipeDefinition& definition,
-                    const std::vector<DatasetVersion>& inputs) {
+                    const std::vector<DatasetVersion>& inputs, const std::string& model_sha256) {
   nlohmann::json input_hashes = nlohmann::json::array();
   for (const auto& input : inputs) input_hashes.push_back(input.sha256);
-  const nlohmann::json key = {{"type", definition.type},
-                              {"config", definition.config},
-                              {"inputs", input_hashes},
-                              {"outputs", definition.outputs},
-                              {"engine", EngineVersion()}};
+  nlohmann::json key = {{"type", definition.type},
+                        {"config", definition.config},
+                        {"inputs", input_hashes},
+                        {"outputs", definition.outputs},
+                        {"engine", EngineVersion()}};
+  // Only score recipes read a model; the other types keep the keys they always had, so their
+  // memoized runs stay valid.
+  if (!model_sha256.empty()) key["model"] = model_sha256;
   return catalog::CanonicalJsonSha256(key);
 }
 

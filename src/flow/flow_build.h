@@ -3,11 +3,12 @@
 // its outputs), run the others, and record every run. docs/flow.md is the reference.
 //
 // memo key = SHA-256 of the canonical JSON {type, config, input version hashes, output
-// names, engine version}. A recipe's outputs become visible atomically: its output versions,
-// their quality reports and the run record are written in one metadata transaction. A failed
-// recipe records a failed run and leaves every earlier output intact. Before a recipe reads a
-// version that failed an error-severity quality rule the build stops, unless the caller
-// allows it with a reason (audited as quality.override).
+// names, engine version}, plus, for a score recipe, the manifest hash of the model version
+// it reads (resolved when the build reaches it). A recipe's outputs become visible
+// atomically: its output versions, their quality reports and the run record are written in
+// one metadata transaction. A failed recipe records a failed run and leaves every earlier
+// output intact. Before a recipe reads a version that failed an error-severity quality rule
+// the build stops, unless the caller allows it with a reason (audited as quality.override).
 //
 // Thread-safety: a FlowBuilder belongs to one thread; several processes may build at once
 // (memo lookups and commits are transactional; concurrent identical runs both succeed and
@@ -88,8 +89,12 @@ class FlowBuilder {
 std::string EngineVersion();
 
 // The memo key of running `definition` on `inputs` (in the recipe's input order).
+// `model_sha256`, for a score recipe, is the manifest hash of the saved-model version it reads
+// (flow/score_recipe.h), so a new version of an unpinned model re-runs it; empty for the
+// other types, whose keys do not change.
 std::string MemoKey(const catalog::RecipeDefinition& definition,
-                    const std::vector<catalog::DatasetVersion>& inputs);
+                    const std::vector<catalog::DatasetVersion>& inputs,
+                    const std::string& model_sha256 = "");
 
 }  // namespace assay::flow
 

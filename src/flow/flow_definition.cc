@@ -13,6 +13,7 @@
 #include "catalog/dataset_ref.h"
 #include "common/files.h"
 #include "common/status_macros.h"
+#include "flow/score_recipe.h"
 #include "quality/quality_rules.h"
 #include "recipes/recipe.h"
 #include "yaml-cpp/yaml.h"
@@ -278,6 +279,9 @@ absl::Status ValidateFlow(const FlowDefinition& flow) {
     }
     absl::Status status = recipes::ValidateRecipe(recipe.type, recipe.config, recipe.inputs.size(),
                                                   recipe.outputs.size());
+    if (status.ok() && recipe.type == kScoreRecipeType) {
+      status = ParseScoreSpec(recipe.config, flow.project).status();
+    }
     if (!status.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", status.message()));
     }

@@ -15,6 +15,8 @@
 #include "common/status_macros.h"
 #include "flow/flow_build.h"
 #include "flow/flow_graph.h"
+#include "flow/score_recipe.h"
+#include "registry/model_registry.h"
 
 namespace assay::flow {
 
@@ -28,6 +30,15 @@ absl::StatusOr<ApplyResult> ApplyFlow(catalog::Workspace& workspace, const std::
                                                    "; apply it to the project it names"));
   }
   ASSAY_RETURN_IF_ERROR(ValidateFlow(flow));
+  // A flow.yaml need not name its project; score recipes must use this project's models.
+  for (const auto& recipe : flow.recipes) {
+    if (recipe.type != kScoreRecipeType) continue;
+    absl::Status status = ParseScoreSpec(recipe.config, project).status();
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("recipe ", recipe.name, ": ", status.message()));
+    }
+  }
   catalog::RecipeCatalog recipes(workspace);
   ASSAY_ASSIGN_OR_RETURN(const auto existing, recipes.List(project));
   ASSAY_ASSIGN_OR_RETURN(const auto existing_rules, recipes.ListRules(project));
@@ -108,6 +119,31 @@ absl::StatusOr<FlowDefinition> ExportFlow(catalog::Workspace& workspace,
   return flow;
 }
 
+namespace {
+
+// The manifest hash of the model version a score recipe would read now. A bad config or a
+// model missing from the registry (which fail the recipe at build time) sets `*problem` and
+// returns "". Errors: store errors.
+absl::StatusOr<std::string> CurrentModelSha256(catalog::Workspace& workspace,
+                                               const std::string& project,
+                                               const catalog::RecipeDefinition& definition,
+                                               std::string* problem) {
+  absl::StatusOr<ScoreSpec> spec = ParseScoreSpec(definition.config, project);
+  if (!spec.ok()) {
+    *problem = std::string(spec.status().message());
+    return std::string();
+  }
+  absl::StatusOr<registry::SavedModelVersion> model = ResolveScoreModel(workspace, *spec);
+  if (model.status().code() == absl::StatusCode::kNotFound) {
+    *problem = std::string(model.status().message());
+    return std::string();
+  }
+  if (!model.ok()) return model.status();
+  return model->sha256;
+}
+
+}  // namespace
+
 absl::StatusOr<FlowStatus> ShowFlow(catalog::Workspace& workspace, const std::string& project) {
   ASSAY_ASSIGN_OR_RETURN(const FlowGraph graph, FlowGraph::Load(workspace, project));
   catalog::DatasetCatalog datasets(workspace);
@@ -167,11 +203,22 @@ absl::StatusOr<FlowStatus> ShowFlow(catalog::Workspace& workspace, const std::st
         inputs.push_back(it->second);
       }
     }
+    // A score recipe's memo key holds the model version it would read now.
+    std::string model_sha256;
+    std::string model_problem;
+    if (recipe.definition.type == kScoreRecipeType) {
+      ASSAY_ASSIGN_OR_RETURN(
+          model_sha256, CurrentModelSha256(workspace, project, recipe.definition, &model_problem));
+    }
     if (!missing.empty()) {
       state.state = "blocked";
       state.detail = absl::StrCat("no version of ", absl::StrJoin(missing, ", "), " yet");
+    } else if (!model_problem.empty()) {
+      state.state = "blocked";
+      state.detail = model_problem;
     } else {
-      ASSAY_ASSIGN_OR_RETURN(auto memo, runs.FindSucceeded(MemoKey(recipe.definition, inputs)));
+      ASSAY_ASSIGN_OR_RETURN(auto memo,
+                             runs.FindSucceeded(MemoKey(recipe.definition, inputs, model_sha256)));
       if (memo) {
         state.state = "up to date";
         state.detail = absl::StrCat("run ", memo->id, " matches the latest inputs");
@@ -182,9 +229,13 @@ absl::StatusOr<FlowStatus> ShowFlow(catalog::Workspace& workspace, const std::st
         state.detail = last->error;
       } else {
         state.state = "stale";
-        state.detail = last->recipe_version != recipe.version
-                           ? absl::StrCat("recipe changed since run ", last->id)
-                           : "an input has a newer version (or the engine changed)";
+        if (last->recipe_version != recipe.version) {
+          state.detail = absl::StrCat("recipe changed since run ", last->id);
+        } else if (model_sha256.empty()) {
+          state.detail = "an input has a newer version (or the engine changed)";
+        } else {
+          state.detail = "an input or the model has a newer version (or the engine changed)";
+        }
       }
     }
     status.recipes.push_back(std::move(state));

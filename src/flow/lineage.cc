@@ -39,6 +39,11 @@ LineageNode RunNode(const catalog::RunRecord& run) {
   node.label = absl::StrCat(run.Label(), ": recipe ", run.project, "/", run.recipe, "@v",
                             run.recipe_version, " (", run.recipe_type, ") by ", run.user, " at ",
                             common::FormatTimestampMicros(run.started_at_micros));
+  // A score run names the saved-model version it read (flow/score_recipe.h).
+  if (const auto model = run.environment.find("model");
+      model != run.environment.end() && model->is_object()) {
+    absl::StrAppend(&node.label, ", scored with ", model->value("ref", "?"));
+  }
   node.details = {{"run_id", run.id},
                   {"recipe", absl::StrCat(run.project, "/", run.recipe)},
                   {"recipe_version", run.recipe_version},

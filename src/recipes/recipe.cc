@@ -218,6 +218,25 @@ const std::map<std::string, RecipeType>& Registry() {
       return outcome;
     };
     types["python"] = std::move(python);
+
+    // score reads a saved model from the registry, a layer above recipes/, so the flow parses
+    // its config and runs it (src/flow/score_recipe.h, decision 0007). It is declared here so
+    // that its arity is checked and RecipeTypes() names it.
+    RecipeType score;
+    score.validate = [](const nlohmann::json& config) -> absl::Status {
+      if (!config.is_object()) {
+        return absl::InvalidArgumentError(
+            "score config: expected an object with \"model\": PROJECT/MODEL[@vN]");
+      }
+      return absl::OkStatus();
+    };
+    score.run = [](const nlohmann::json&, const std::vector<RecipeInput>&, size_t,
+                   const RecipeContext&) -> absl::StatusOr<RecipeOutcome> {
+      return absl::FailedPreconditionError(
+          "a score recipe reads the model registry, so it runs only in a flow build "
+          "(`assay flow build`); to score a dataset directly use `assay score`");
+    };
+    types["score"] = std::move(score);
     return registry;
   }();
   return *kRegistry;

@@ -24,7 +24,7 @@ table::Table Providers() {
 TEST(Recipe, KnowsEveryType) {
   EXPECT_THAT(RecipeTypes(),
               ElementsAre("distinct", "group", "join", "pivot", "prepare", "python", "sample",
-                          "sort", "split", "sql", "stack", "top_n", "window"));
+                          "score", "sort", "split", "sql", "stack", "top_n", "window"));
 }
 
 TEST(Recipe, ValidateChecksTypeArityAndConfig) {

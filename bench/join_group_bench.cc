@@ -126,7 +126,7 @@ bool ParseInt(const char* text, int64_t* value) {
 
 int main(int argc, char** argv) {
   // The same allocator set-up as the assay command (src/common/huge_pages.h).
-  assay::common::ReexecWithHugePageMalloc(argv);
+  assay::common::ReexecWithProcessTunables(argv);
   int64_t rows = 10'000'000, dim_rows = 1'000'000, groups = 100'000, runs = 3;
   std::string only;  // --ops NAME[,NAME]: run only these operations
   for (int arg = 1; arg < argc; ++arg) {

@@ -108,7 +108,7 @@ int Fail(const char* step, const absl::Status& status) {
 
 int main(int argc, char** argv) {
   // The same allocator set-up as the assay command (src/common/huge_pages.h).
-  assay::common::ReexecWithHugePageMalloc(argv);
+  assay::common::ReexecWithProcessTunables(argv);
   Options options;
   if (!ParseOptions(argc, argv, options)) {
     std::fprintf(stderr,

@@ -18,7 +18,7 @@ constexpr char kDescription[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  assay::common::ReexecWithHugePageMalloc(argv);
+  assay::common::ReexecWithProcessTunables(argv);
   assay::cli::CommandContext context;
   CLI::App app(kDescription, "assay");
   app.set_version_flag("--version", "assay 0.1.0");

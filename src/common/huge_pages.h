@@ -1,4 +1,5 @@
-// Large buffers backed by transparent huge pages.
+// Process start-up tunables: large buffers backed by transparent huge pages, and OpenMP's
+// wait policy.
 //
 // Assay's tables are large, freshly allocated buffers (tens to hundreds of MB per column).
 // With the kernel's transparent huge pages in "madvise" mode (Debian's default), glibc's
@@ -14,12 +15,16 @@
 
 namespace assay::common {
 
-// If glibc's huge-page malloc is not enabled yet, re-executes the running program (same pid,
-// arguments and environment) with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, once.
-// Returns normally when it is already enabled, when the environment sets
-// ASSAY_HUGE_PAGES=0, or when re-executing is impossible (the program then simply runs with
-// the default allocator).
-void ReexecWithHugePageMalloc(char** argv);
+// Settings that only take effect when a process starts, applied by re-executing the running
+// program once (same pid, arguments and environment plus these), first thing in main():
+//   - glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless ASSAY_HUGE_PAGES=0 or the
+//     tunable is already set;
+//   - OMP_WAIT_POLICY=passive unless OMP_WAIT_POLICY is set: libgomp (XGBoost's threads)
+//     otherwise spin-waits at every barrier, which on a busy machine made AutoML trials 3-6x
+//     slower (docs/decisions/0009-openmp-passive-wait.md).
+// Returns normally when nothing needs changing or re-executing is impossible (the program
+// then runs with the defaults).
+void ReexecWithProcessTunables(char** argv);
 
 }  // namespace assay::common
 

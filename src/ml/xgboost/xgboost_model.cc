@@ -666,6 +666,9 @@ absl::Status Configure(const TrainParams& params, Booster& booster) {
   return absl::OkStatus();
 }
 
+// Training matrices below this many cells (rows x features) use one thread.
+constexpr double kSingleThreadMaxCells = 1e6;
+
 absl::StatusOr<std::unique_ptr<DMatrix>> MakeTrainMatrix(const TrainData& data, int threads) {
   ASSAY_ASSIGN_OR_RETURN(std::unique_ptr<DMatrix> matrix, DMatrix::FromFeatures(*data.x, threads));
   ASSAY_RETURN_IF_ERROR(matrix->SetFloatInfo("label", *data.labels));
@@ -677,8 +680,15 @@ absl::StatusOr<std::unique_ptr<DMatrix>> MakeTrainMatrix(const TrainData& data, 
 
 }  // namespace
 
-absl::StatusOr<TrainResult> TrainXgboost(const TrainParams& params, const TrainData& train,
+absl::StatusOr<TrainResult> TrainXgboost(const TrainParams& requested, const TrainData& train,
                                          const TrainData* valid) {
+  // Small problems train faster on one thread: XGBoost synchronizes its threads several times
+  // per tree node, which costs more than the work below this size (docs/ml/xgboost.md).
+  TrainParams params = requested;
+  if (train.x != nullptr &&
+      static_cast<double>(train.x->rows) * train.x->cols < kSingleThreadMaxCells) {
+    params.threads = std::min(params.threads, 1);
+  }
   if (SpecsFor(params.algorithm) == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "algorithm \"", params.algorithm,

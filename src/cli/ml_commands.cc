@@ -288,9 +288,9 @@ void RegisterMlTrain(CLI::App& ml, CommandContext& context) {
   command
       ->add_option("--max-trials", flags->max_trials,
                    "Stop after this many trials (default: the spec's search.max_trials)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 10000));
   command->add_option("--threads", flags->threads, "Threads to train with (default: all cores)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1024));
   command->add_option("--reason", flags->reason, "Why (recorded in the audit trail)");
   command->add_flag("--json", flags->json, "Print the training as JSON");
   command->callback([&context, flags] {
@@ -754,7 +754,7 @@ void RegisterScoreCommand(CLI::App& app, CommandContext& context) {
       ->add_option("--explain", flags->explain,
                    "Add the top K Shapley contributors per row (shap_base, shap_1_column, "
                    "shap_1_value, ...)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1000));
   command->add_option("--keep", flags->keep,
                       "Input column to copy to the output (repeatable; default: the columns the "
                       "model dropped as identifiers)");

@@ -413,8 +413,10 @@ absl::StatusOr<FinalModel> FinalizeTrial(const PreparedTask& task, const TrialRe
   std::vector<double> rounds(trial.fold_rounds.begin(), trial.fold_rounds.end());
   const double mean_rounds = Mean(rounds);
   if (mean_rounds > 0) {
+    // Capped at search.max_rounds, the documented most rounds of any model.
     final_model.final_rounds =
-        std::max(1, static_cast<int>(std::lround(mean_rounds * folds / std::max(1, folds - 1))));
+        std::clamp(static_cast<int>(std::lround(mean_rounds * folds / std::max(1, folds - 1))), 1,
+                   search.max_rounds);
   }
   TrainParams params;
   params.algorithm = trial.algorithm;

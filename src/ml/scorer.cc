@@ -159,11 +159,7 @@ absl::StatusOr<table::Table> Scorer::Score(const table::Table& input,
   }
 
   absl::StatusOr<FeatureMatrix> x = pipeline_.Transform(input);
-  if (!x.ok()) {
-    return absl::Status(x.status().code(),
-                        absl::StrCat(x.status().message(), " (the model reads the columns ",
-                                     absl::StrJoin(pipeline_.input_columns(), ", "), ")"));
-  }
+  ASSAY_RETURN_IF_ERROR(x.status());  // names the column and what the model needs
   std::vector<double> margins;
   ASSAY_ASSIGN_OR_RETURN(const std::vector<double> predictions, Predict(*x, &margins));
   const int64_t rows = x->rows;

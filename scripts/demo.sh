@@ -52,8 +52,14 @@ What this demo did:
     imported the sources (each checked by its rules); built the training table (one row
     per labelled HCP with volume, trend, competitor-share, call and email features);
     rebuilt it (all memoized); showed the flow, the table and its lineage back to the files
+  - trained the churn task (examples/churn/task.yaml) with a 30 s AutoML search over XGBoost
+    and a regularized logistic regression (5-fold CV, 20% holdout never used for selection),
+    deployed the best trial as CHURN/churn_model@v1 (content-addressed manifest with the
+    pipeline, metrics, explanations, reference profile, lineage and environment), wrote the
+    model document ($OUT_DIR/churn-workspace-report.html) and batch-scored the training
+    table with the top 3 Shapley contributors per row ($OUT_DIR/churn-workspace-scored.csv)
 
-Not built yet (see the open issues): AutoML training, the model registry, bundles, the
-scoring node and monitoring.
+Not built yet (see the open issues): electronic sign-off, bundles, the scoring node and
+monitoring.
 Try it yourself: $ASSAY --home $HOME_DIR --help
 MSG

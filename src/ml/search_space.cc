@@ -73,8 +73,10 @@ nlohmann::json DrawHyperparameters(const std::string& algorithm, int draw, Split
       hyper["reg_alpha"] = rng.Uniform() < 0.5 ? 0.0 : Tidy(LogUniform(rng, 0.001, 5));
     }
   } else if (algorithm == "linear") {
-    // l2 is the ridge penalty (docs/ml/linear.md); the default matches scikit-learn's C = 1.
-    hyper["l2"] = draw == 0 ? 1.0 : Tidy(LogUniform(rng, 1e-4, 100));
+    // l2 is the ridge penalty on the mean loss (docs/ml/linear.md): scikit-learn's C = 1 is
+    // l2 = 1/n, so the default 0.001 is C = 1 at 1,000 training rows (l2 = 1 over-regularized
+    // the churn example: bench/automl_quality.sh, docs/benchmarks.md).
+    hyper["l2"] = draw == 0 ? 0.001 : Tidy(LogUniform(rng, 1e-5, 10));
   }
   return hyper;
 }

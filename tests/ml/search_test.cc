@@ -112,7 +112,7 @@ TEST(Search, RandomSearchPicksTheBestTrialAndIsDeterministic) {
   EXPECT_EQ(first->best_fold_predictions.size(), 3u);
   EXPECT_EQ(first->best_fold_predictions[0].size(), 200u);
   // Trial 1 is the documented default.
-  EXPECT_EQ(first->trials[0].hyper["l2"], 1.0);
+  EXPECT_EQ(first->trials[0].hyper["l2"], 0.001);
   // Each fold's matrices are requested once, however many trials use them.
   EXPECT_EQ(harness.fold_requests, 3);
 

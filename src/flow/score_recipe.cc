@@ -12,12 +12,6 @@
 namespace assay::flow {
 namespace {
 
-// The saved-model manifest format this build reads (docs/formats/saved-model.md). They are
-// training::kSavedModelFormatVersion and training_service.cc's kManifestFormat, which the
-// flow cannot include (training depends on the flow); keep them equal.
-constexpr char kManifestFormat[] = "assay-saved-model";
-constexpr int kManifestFormatVersion = 1;
-
 std::string DeployHint(const registry::ModelRef& ref) {
   return absl::StrCat("train an ML task and deploy a trial as this model with `assay ml deploy ",
                       ref.project, " TASK/best --saved-model ", ref.name, "`");
@@ -71,12 +65,12 @@ absl::StatusOr<ml::Scorer> LoadSavedModelScorer(catalog::Workspace& workspace,
                                                 std::string* model_sha256) {
   ASSAY_ASSIGN_OR_RETURN(const nlohmann::json manifest,
                          registry::ModelRegistry(workspace).LoadManifest(version));
-  if (manifest.value("format", "") != kManifestFormat ||
-      manifest.value("format_version", 0) != kManifestFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(version.Ref(), " is stored in saved-model format ",
-                     manifest.value("format", "?"), " v", manifest.value("format_version", 0),
-                     "; this build reads ", kManifestFormat, " v", kManifestFormatVersion));
+  if (manifest.value("format", "") != registry::kSavedModelFormat ||
+      manifest.value("format_version", 0) != registry::kSavedModelFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        version.Ref(), " is stored in saved-model format ", manifest.value("format", "?"), " v",
+        manifest.value("format_version", 0), "; this build reads ", registry::kSavedModelFormat,
+        " v", registry::kSavedModelFormatVersion));
   }
   const auto scoring = manifest.find("scoring");
   if (scoring == manifest.end() || !scoring->is_object() ||

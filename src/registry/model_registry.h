@@ -22,6 +22,10 @@
 
 namespace assay::registry {
 
+// The saved-model manifest format (docs/formats/saved-model.md) this build writes and reads.
+inline constexpr char kSavedModelFormat[] = "assay-saved-model";
+inline constexpr int kSavedModelFormatVersion = 1;
+
 // "PROJECT/MODEL" or "PROJECT/MODEL@vN".
 struct ModelRef {
   std::string project;

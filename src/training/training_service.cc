@@ -13,6 +13,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "flow/lineage.h"
+#include "flow/score_recipe.h"
 #include "ml/automl.h"
 #include "ml/search_space.h"
 #include "ml/task_spec.h"
@@ -20,7 +21,8 @@
 namespace assay::training {
 namespace {
 
-constexpr char kManifestFormat[] = "assay-saved-model";
+using registry::kSavedModelFormat;
+using registry::kSavedModelFormatVersion;
 
 // A trial as stored in manifests: without its wall-clock seconds, so that the same seed and
 // trial budget give the same manifest bytes.
@@ -116,7 +118,7 @@ absl::StatusOr<Candidate> StoreCandidate(catalog::Workspace& workspace,
   ASSAY_ASSIGN_OR_RETURN(const nlohmann::json upstream, UpstreamRuns(workspace, dataset));
   Candidate candidate;
   candidate.manifest = {
-      {"format", kManifestFormat},
+      {"format", kSavedModelFormat},
       {"format_version", kSavedModelFormatVersion},
       {"task_type", std::string(ml::TaskTypeName(type))},
       {"target", task.spec.target},
@@ -406,12 +408,12 @@ namespace {
 absl::StatusOr<nlohmann::json> CheckedManifest(const registry::ModelRegistry& registry,
                                                const registry::SavedModelVersion& version) {
   ASSAY_ASSIGN_OR_RETURN(nlohmann::json manifest, registry.LoadManifest(version));
-  if (manifest.value("format", "") != kManifestFormat ||
+  if (manifest.value("format", "") != kSavedModelFormat ||
       manifest.value("format_version", 0) != kSavedModelFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat(version.Ref(), " is stored in saved-model format ",
                      manifest.value("format", "?"), " v", manifest.value("format_version", 0),
-                     "; this build reads ", kManifestFormat, " v", kSavedModelFormatVersion));
+                     "; this build reads ", kSavedModelFormat, " v", kSavedModelFormatVersion));
   }
   return manifest;
 }
@@ -420,15 +422,7 @@ absl::StatusOr<nlohmann::json> CheckedManifest(const registry::ModelRegistry& re
 
 absl::StatusOr<ml::Scorer> TrainingService::LoadScorer(
     const registry::SavedModelVersion& version) const {
-  registry::ModelRegistry registry(workspace_);
-  ASSAY_ASSIGN_OR_RETURN(const nlohmann::json manifest, CheckedManifest(registry, version));
-  const std::string model_sha = manifest["scoring"].value("model_sha256", "");
-  absl::StatusOr<std::string> bytes = workspace_.objects().Get(model_sha);
-  if (!bytes.ok()) {
-    return absl::DataLossError(absl::StrCat("the model object of ", version.Ref(), " (", model_sha,
-                                            ") cannot be read: ", bytes.status().message()));
-  }
-  return ml::Scorer::FromJson(manifest["scoring"], *bytes);
+  return flow::LoadSavedModelScorer(workspace_, version);
 }
 
 absl::StatusOr<nlohmann::json> TrainingService::ModelDocument(
@@ -541,7 +535,7 @@ absl::StatusOr<nlohmann::json> TrainingService::ModelDocument(
       {"os", environment.value("os", "")},
       {"other",
        {{"threads", environment.value("threads", "")},
-        {"saved-model format", absl::StrCat(kManifestFormat, " v", kSavedModelFormatVersion)}}}};
+        {"saved-model format", absl::StrCat(kSavedModelFormat, " v", kSavedModelFormatVersion)}}}};
   return document;
 }
 

@@ -34,9 +34,6 @@
 
 namespace assay::training {
 
-// The saved-model manifest format this build writes and reads.
-inline constexpr int kSavedModelFormatVersion = 1;
-
 struct TrainOverrides {
   std::optional<double> budget_seconds;  // replaces spec.search.budget_seconds
   std::optional<int> max_trials;         // replaces spec.search.max_trials

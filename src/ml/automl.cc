@@ -35,19 +35,6 @@ std::vector<double> ToDouble(const std::vector<float>& values) {
   return std::vector<double>(values.begin(), values.end());
 }
 
-double Mean(const std::vector<double>& values) {
-  if (values.empty()) return 0;
-  return std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-}
-
-double SampleStd(const std::vector<double>& values) {
-  if (values.size() < 2) return 0;
-  const double mean = Mean(values);
-  double sum = 0;
-  for (double value : values) sum += (value - mean) * (value - mean);
-  return std::sqrt(sum / static_cast<double>(values.size() - 1));
-}
-
 nlohmann::json NumberOrNull(const std::optional<double>& value) {
   if (!value || !std::isfinite(*value)) return nullptr;
   return *value;
@@ -487,11 +474,9 @@ absl::StatusOr<FinalModel> FinalizeTrial(const PreparedTask& task, const TrialRe
     ASSAY_ASSIGN_OR_RETURN(const auto roc, RocCurve(shown.labels, shown.predictions));
     nlohmann::json roc_points = nlohmann::json::array();
     for (const RocPoint& point : roc) {
-      roc_points.push_back(
-          {{"fpr", point.false_positive_rate},
-           {"tpr", point.true_positive_rate},
-           {"threshold", std::isfinite(point.threshold) ? nlohmann::json(point.threshold)
-                                                        : nlohmann::json(nullptr)}});
+      roc_points.push_back({{"fpr", point.false_positive_rate},
+                            {"tpr", point.true_positive_rate},
+                            {"threshold", NumberOrNull(point.threshold)}});
     }
     evaluation["roc_curve"] = {
         {"auc", NumberOrNull(TryMetric("auc", type, shown.labels, shown.predictions, 2, 0.5))},
@@ -500,11 +485,9 @@ absl::StatusOr<FinalModel> FinalizeTrial(const PreparedTask& task, const TrialRe
     ASSAY_ASSIGN_OR_RETURN(const auto pr, PrCurve(shown.labels, shown.predictions));
     nlohmann::json pr_points = nlohmann::json::array();
     for (const PrPoint& point : pr) {
-      pr_points.push_back(
-          {{"recall", point.recall},
-           {"precision", point.precision},
-           {"threshold", std::isfinite(point.threshold) ? nlohmann::json(point.threshold)
-                                                        : nlohmann::json(nullptr)}});
+      pr_points.push_back({{"recall", point.recall},
+                           {"precision", point.precision},
+                           {"threshold", NumberOrNull(point.threshold)}});
     }
     const double positive_rate = Mean(shown.labels);
     evaluation["pr_curve"] = {

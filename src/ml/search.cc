@@ -19,18 +19,6 @@ namespace {
 
 constexpr int kHalvingFactor = 3;
 
-double Mean(const std::vector<double>& values) {
-  return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
-}
-
-double SampleStd(const std::vector<double>& values) {
-  if (values.size() < 2) return 0;
-  const double mean = Mean(values);
-  double total = 0;
-  for (double value : values) total += (value - mean) * (value - mean);
-  return std::sqrt(total / static_cast<double>(values.size() - 1));
-}
-
 uint64_t AlgorithmSeed(uint64_t seed, const std::string& algorithm) {
   uint64_t hash = 1469598103934665603ULL;  // FNV-1a
   for (char c : algorithm) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
@@ -306,6 +294,18 @@ absl::StatusOr<SearchResult> CrossValidateTrial(const SearchOptions& options,
   result.best = 0;
   result.stop_reason = "single";
   return result;
+}
+
+double Mean(const std::vector<double>& values) {
+  return values.empty() ? 0 : std::accumulate(values.begin(), values.end(), 0.0) / values.size();
+}
+
+double SampleStd(const std::vector<double>& values) {
+  if (values.size() < 2) return 0;
+  const double mean = Mean(values);
+  double total = 0;
+  for (double value : values) total += (value - mean) * (value - mean);
+  return std::sqrt(total / static_cast<double>(values.size() - 1));
 }
 
 }  // namespace assay::ml

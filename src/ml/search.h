@@ -108,6 +108,11 @@ struct SearchResult {
   std::string stop_reason;  // "max_trials", "deadline", "exhausted"
 };
 
+// The mean (0 for no values) and the sample standard deviation (n - 1; 0 for fewer than two
+// values) of fold scores, as TrialRecord::cv_mean / cv_std use them.
+double Mean(const std::vector<double>& values);
+double SampleStd(const std::vector<double>& values);
+
 // Runs the search. Errors: INVALID_ARGUMENT for an unknown metric or algorithm;
 // FAILED_PRECONDITION when no trial completes (the message carries the first trial error);
 // FoldSource errors.

@@ -1,48 +1,30 @@
-// A workspace with project CHURN and helpers to import CSV text, apply flow.yaml text and
-// build, shared by the flow tests. Header-only; one fixture per test.
+// A workspace with project CHURN (test::WorkspaceFixture) and helpers to import CSV text
+// through the quality rules, apply flow.yaml text and build, shared by the flow tests.
+// Header-only; one fixture per test.
 #ifndef ASSAY_TESTS_FLOW_FLOW_TEST_SUPPORT_H_
 #define ASSAY_TESTS_FLOW_FLOW_TEST_SUPPORT_H_
 
-#include <filesystem>
-#include <fstream>
-#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "catalog/datasets.h"
-#include "catalog/projects.h"
-#include "catalog/workspace.h"
-#include "common/clock.h"
 #include "flow/flow_build.h"
 #include "flow/flow_definition.h"
 #include "flow/flow_service.h"
 #include "flow/quality_gate.h"
 #include "gtest/gtest.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/workspace_fixture.h"
 
 namespace assay::flow {
 
-class FlowTest : public ::testing::Test {
+class FlowTest : public test::WorkspaceFixture {
  protected:
-  void SetUp() override {
-    temp_ = std::make_unique<test::TempDir>();
-    auto workspace = catalog::Workspace::Init(temp_->path() / "ws", actor_, clock_);
-    ASSERT_TRUE(workspace.ok()) << workspace.status();
-    workspace_ = std::move(*workspace);
-    ASSERT_TRUE(catalog::ProjectCatalog(*workspace_).Create("CHURN", "", "", actor_).ok());
-  }
-  void TearDown() override {
-    workspace_.reset();
-    temp_.reset();
-  }
-
   // Imports `csv` as the next version of CHURN/name (running its quality rules).
   catalog::DatasetVersion Import(const std::string& name, const std::string& csv) {
-    const std::filesystem::path path = temp_->path() / (name + ".csv");
-    std::ofstream(path) << csv;
     auto checker = MakeVersionChecker(*workspace_, "CHURN", name);
     EXPECT_TRUE(checker.ok()) << checker.status();
-    auto result = catalog::DatasetCatalog(*workspace_)
-                      .ImportCsv({"CHURN", name}, path, {}, actor_, nullptr, *checker);
+    auto result = ImportCsvText(name, csv, *checker);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? result->version : catalog::DatasetVersion{};
   }
@@ -67,11 +49,6 @@ class FlowTest : public ::testing::Test {
     ref.dataset = {"CHURN", name};
     return catalog::DatasetCatalog(*workspace_).Resolve(ref);
   }
-
-  common::FakeClock clock_{1'700'000'000'000'000};
-  catalog::Actor actor_{"alice", ""};
-  std::unique_ptr<test::TempDir> temp_;
-  std::unique_ptr<catalog::Workspace> workspace_;
 };
 
 }  // namespace assay::flow

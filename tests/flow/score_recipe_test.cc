@@ -17,6 +17,7 @@
 #include "recipes/recipe.h"
 #include "registry/model_registry.h"
 #include "tests/flow/flow_test_support.h"
+#include "tests/testing/saved_model_fixture.h"
 
 namespace assay::flow {
 namespace {
@@ -56,39 +57,10 @@ struct TinyModel {
 class ScoreRecipeTest : public FlowTest {
  protected:
   void SetUp() override {
-    FlowTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(FlowTest::SetUp());
     providers_ = Import("providers", ProvidersCsv());
-    training_id_ = InsertTraining(providers_.id);
+    training_id_ = test::InsertTraining(*workspace_, actor_, providers_.id);
     ASSERT_GT(training_id_, 0);
-  }
-
-  // The ML task catalog lives above the flow, so the training row a saved-model version must
-  // reference is written with plain SQL (as in tests/registry/model_registry_test.cc).
-  int64_t InsertTraining(int64_t dataset_version_id) {
-    int64_t id = 0;
-    absl::Status status = workspace_->Mutate(actor_, [&](catalog::Workspace::Change& change) {
-      store::SqlSession& sql = change.sql();
-      auto task = sql.Query(
-          "INSERT INTO ml_tasks (project_key, name, created_by, created_at_micros) "
-          "VALUES ('CHURN', 'churn', 'alice', 0) RETURNING id");
-      if (!task.ok()) return task.status();
-      auto version = sql.Query(
-          "INSERT INTO ml_task_versions (task_id, version, spec_json, spec_sha256, created_by, "
-          "created_at_micros) VALUES (?, 1, '{}', 'x', 'alice', 0) RETURNING id",
-          {task->at(0).GetInt(0)});
-      if (!version.ok()) return version.status();
-      auto training = sql.Query(
-          "INSERT INTO ml_trainings (task_version_id, dataset_version_id, number, status, user, "
-          "started_at_micros, finished_at_micros, budget_seconds, best_trial, summary_json, "
-          "result_sha256, error, environment_json) VALUES (?, ?, 1, 'complete', 'alice', 0, 0, "
-          "60, 1, '{}', '', '', '{}') RETURNING id",
-          {version->at(0).GetInt(0), dataset_version_id});
-      if (!training.ok()) return training.status();
-      id = training->at(0).GetInt(0);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(status.ok()) << status;
-    return id;
   }
 
   table::Table Load(const catalog::DatasetVersion& version) {
@@ -138,15 +110,12 @@ class ScoreRecipeTest : public FlowTest {
     version.algorithm = "linear";
     version.task_type = "binary";
     version.metric = "auc";
-    absl::Status status = workspace_->Mutate(actor_, [&](catalog::Workspace::Change& change) {
-      auto registered = registry::ModelRegistry::Register(
-          change, "CHURN", "churn_model", version, actor_.user, clock_.NowMicros(), *workspace_);
-      if (!registered.ok()) return registered.status();
-      EXPECT_TRUE(registered->created);
-      made.version = registered->version;
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(status.ok()) << status;
+    auto registered = test::RegisterSavedModel(*workspace_, actor_, clock_.NowMicros(), "CHURN",
+                                               "churn_model", version);
+    EXPECT_TRUE(registered.ok()) << registered.status();
+    if (!registered.ok()) return made;
+    EXPECT_TRUE(registered->created);
+    made.version = registered->version;
     return made;
   }
 

@@ -2,19 +2,15 @@
 
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "catalog/datasets.h"
-#include "catalog/projects.h"
-#include "catalog/workspace.h"
-#include "common/clock.h"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/saved_model_fixture.h"
+#include "tests/testing/workspace_fixture.h"
 
 namespace assay::registry {
 namespace {
@@ -23,61 +19,21 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr int64_t kNow = 1'700'000'000'000'000;
+constexpr int64_t kNow = test::kFixtureStartMicros;
 
 // As std::string, so that a failed match prints text rather than characters.
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
 
 // A workspace with project CHURN, one dataset version and one recorded training, so that a
 // saved-model version has the training its schema row must reference.
-class ModelRegistryTest : public ::testing::Test {
+class ModelRegistryTest : public test::WorkspaceFixture {
  protected:
   void SetUp() override {
-    temp_ = std::make_unique<test::TempDir>();
-    auto workspace = catalog::Workspace::Init(temp_->path() / "ws", actor_, clock_);
-    ASSERT_TRUE(workspace.ok()) << workspace.status();
-    workspace_ = std::move(*workspace);
-    ASSERT_TRUE(catalog::ProjectCatalog(*workspace_).Create("CHURN", "", "", actor_).ok());
-    const fs::path csv = temp_->path() / "providers.csv";
-    std::ofstream(csv) << "hcp_id,churned\n1,0\n2,1\n";
-    auto imported =
-        catalog::DatasetCatalog(*workspace_).ImportCsv({"CHURN", "providers"}, csv, {}, actor_);
+    ASSERT_NO_FATAL_FAILURE(WorkspaceFixture::SetUp());
+    auto imported = ImportCsvText("providers", "hcp_id,churned\n1,0\n2,1\n");
     ASSERT_TRUE(imported.ok()) << imported.status();
-    training_id_ = InsertTraining(imported->version.id);
+    training_id_ = test::InsertTraining(*workspace_, actor_, imported->version.id);
     ASSERT_GT(training_id_, 0);
-  }
-  void TearDown() override {
-    workspace_.reset();
-    temp_.reset();
-  }
-
-  // The ML task catalog lives a layer above the registry, so the training row is written
-  // with plain SQL here.
-  int64_t InsertTraining(int64_t dataset_version_id) {
-    int64_t id = 0;
-    absl::Status status = workspace_->Mutate(actor_, [&](catalog::Workspace::Change& change) {
-      store::SqlSession& sql = change.sql();
-      auto task = sql.Query(
-          "INSERT INTO ml_tasks (project_key, name, created_by, created_at_micros) "
-          "VALUES ('CHURN', 'churn', 'alice', 0) RETURNING id");
-      if (!task.ok()) return task.status();
-      auto version = sql.Query(
-          "INSERT INTO ml_task_versions (task_id, version, spec_json, spec_sha256, created_by, "
-          "created_at_micros) VALUES (?, 1, '{}', 'x', 'alice', 0) RETURNING id",
-          {task->at(0).GetInt(0)});
-      if (!version.ok()) return version.status();
-      auto training = sql.Query(
-          "INSERT INTO ml_trainings (task_version_id, dataset_version_id, number, status, user, "
-          "started_at_micros, finished_at_micros, budget_seconds, best_trial, summary_json, "
-          "result_sha256, error, environment_json) VALUES (?, ?, 1, 'complete', 'alice', 0, 0, "
-          "60, 1, '{}', '', '', '{}') RETURNING id",
-          {version->at(0).GetInt(0), dataset_version_id});
-      if (!training.ok()) return training.status();
-      id = training->at(0).GetInt(0);
-      return absl::OkStatus();
-    });
-    EXPECT_TRUE(status.ok()) << status;
-    return id;
   }
 
   // Stores a manifest object and returns its hash.
@@ -100,39 +56,12 @@ class ModelRegistryTest : public ::testing::Test {
     return version;
   }
 
-  // Register inside its own Mutate transaction, as the training service does.
   absl::StatusOr<RegisterResult> Register(const std::string& project, const std::string& name,
                                           const NewVersion& version) {
-    RegisterResult result;
-    absl::Status status = workspace_->Mutate(actor_, [&](catalog::Workspace::Change& change) {
-      auto registered = ModelRegistry::Register(change, project, name, version, actor_.user,
-                                                clock_.NowMicros(), *workspace_);
-      if (!registered.ok()) return registered.status();
-      result = *std::move(registered);
-      return absl::OkStatus();
-    });
-    if (!status.ok()) return status;
-    return result;
+    return test::RegisterSavedModel(*workspace_, actor_, clock_.NowMicros(), project, name,
+                                    version);
   }
 
-  std::vector<audit::AuditEntry> AuditFor(const std::string& object_id) {
-    audit::AuditFilter filter;
-    filter.object_id = object_id;
-    auto entries = workspace_->audit_trail().List(workspace_->metadata(), filter);
-    EXPECT_TRUE(entries.ok()) << entries.status();
-    return entries.ok() ? *entries : std::vector<audit::AuditEntry>{};
-  }
-
-  static std::vector<std::string> Actions(const std::vector<audit::AuditEntry>& entries) {
-    std::vector<std::string> actions;
-    for (const auto& entry : entries) actions.push_back(entry.event.action);
-    return actions;
-  }
-
-  common::FakeClock clock_{kNow};
-  catalog::Actor actor_{"alice", ""};
-  std::unique_ptr<test::TempDir> temp_;
-  std::unique_ptr<catalog::Workspace> workspace_;
   int64_t training_id_ = 0;
 };
 

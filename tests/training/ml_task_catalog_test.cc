@@ -1,29 +1,22 @@
 #include "training/ml_task_catalog.h"
 
-#include <filesystem>
-#include <fstream>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "catalog/datasets.h"
-#include "catalog/projects.h"
 #include "catalog/recipes.h"
 #include "catalog/workspace.h"
-#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/workspace_fixture.h"
 
 namespace assay::training {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr int64_t kNow = 1'700'000'000'000'000;
+constexpr int64_t kNow = test::kFixtureStartMicros;
 
 // As std::string, so that a failed match prints text rather than characters.
 std::string Message(const absl::Status& status) { return std::string(status.message()); }
@@ -49,24 +42,13 @@ TrialRow Trial(int number, const std::string& algorithm, double cv_mean) {
   return trial;
 }
 
-class MlTaskCatalogTest : public ::testing::Test {
+class MlTaskCatalogTest : public test::WorkspaceFixture {
  protected:
   void SetUp() override {
-    temp_ = std::make_unique<test::TempDir>();
-    auto workspace = catalog::Workspace::Init(temp_->path() / "ws", actor_, clock_);
-    ASSERT_TRUE(workspace.ok()) << workspace.status();
-    workspace_ = std::move(*workspace);
-    ASSERT_TRUE(catalog::ProjectCatalog(*workspace_).Create("CHURN", "", "", actor_).ok());
-    const fs::path csv = temp_->path() / "providers.csv";
-    std::ofstream(csv) << "hcp_id,churned\n1,0\n2,1\n";
-    auto imported =
-        catalog::DatasetCatalog(*workspace_).ImportCsv({"CHURN", "providers"}, csv, {}, actor_);
+    ASSERT_NO_FATAL_FAILURE(WorkspaceFixture::SetUp());
+    auto imported = ImportCsvText("providers", "hcp_id,churned\n1,0\n2,1\n");
     ASSERT_TRUE(imported.ok()) << imported.status();
     dataset_version_id_ = imported->version.id;
-  }
-  void TearDown() override {
-    workspace_.reset();
-    temp_.reset();
   }
 
   absl::StatusOr<std::pair<MlTaskVersion, bool>> Put(const std::string& project,
@@ -115,30 +97,12 @@ class MlTaskCatalogTest : public ::testing::Test {
     return training;
   }
 
-  std::vector<audit::AuditEntry> AuditFor(const std::string& object_id) {
-    audit::AuditFilter filter;
-    filter.object_id = object_id;
-    auto entries = workspace_->audit_trail().List(workspace_->metadata(), filter);
-    EXPECT_TRUE(entries.ok()) << entries.status();
-    return entries.ok() ? *entries : std::vector<audit::AuditEntry>{};
-  }
-
-  static std::vector<std::string> Actions(const std::vector<audit::AuditEntry>& entries) {
-    std::vector<std::string> actions;
-    for (const auto& entry : entries) actions.push_back(entry.event.action);
-    return actions;
-  }
-
   void ExpectAuditIntact() {
     auto report = workspace_->VerifyAudit();
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_TRUE(report->ok) << report->problem;
   }
 
-  common::FakeClock clock_{kNow};
-  catalog::Actor actor_{"alice", ""};
-  std::unique_ptr<test::TempDir> temp_;
-  std::unique_ptr<catalog::Workspace> workspace_;
   int64_t dataset_version_id_ = 0;
 };
 

@@ -1,28 +1,22 @@
 #include "training/training_service.h"
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <memory>
 #include <string>
 
 #include "catalog/datasets.h"
-#include "catalog/projects.h"
 #include "catalog/workspace.h"
-#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ml/model_report.h"
 #include "ml/split_plan.h"
-#include "tests/testing/temp_dir.h"
+#include "tests/testing/workspace_fixture.h"
 
 namespace assay::training {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-constexpr int64_t kNow = 1'700'000'000'000'000;
+constexpr int64_t kNow = test::kFixtureStartMicros;
 
 // A CSV of `rows` HCPs whose outcome depends on volume, trend and specialty. `kind` is
 // "binary" (yes/no), "multiclass" (low/mid/high) or "regression".
@@ -51,25 +45,12 @@ std::string MakeCsv(const std::string& kind, int rows = 300) {
   return csv;
 }
 
-class TrainingServiceTest : public ::testing::Test {
+class TrainingServiceTest : public test::WorkspaceFixture {
  protected:
-  void SetUp() override {
-    temp_ = std::make_unique<test::TempDir>();
-    auto workspace = catalog::Workspace::Init(temp_->path() / "ws", actor_, clock_);
-    ASSERT_TRUE(workspace.ok()) << workspace.status();
-    workspace_ = std::move(*workspace);
-    ASSERT_TRUE(catalog::ProjectCatalog(*workspace_).Create("CHURN", "", "", actor_).ok());
-  }
-  void TearDown() override {
-    workspace_.reset();
-    temp_.reset();
-  }
+  TrainingServiceTest() : WorkspaceFixture({"alice", "test"}) {}
 
   void Import(const std::string& name, const std::string& csv) {
-    const fs::path path = temp_->path() / (name + ".csv");
-    std::ofstream(path) << csv;
-    auto imported =
-        catalog::DatasetCatalog(*workspace_).ImportCsv({"CHURN", name}, path, {}, actor_);
+    auto imported = ImportCsvText(name, csv);
     ASSERT_TRUE(imported.ok()) << imported.status();
   }
 
@@ -93,11 +74,6 @@ class TrainingServiceTest : public ::testing::Test {
     EXPECT_TRUE(deployed.ok()) << deployed.status();
     return deployed.ok() ? deployed->version : registry::SavedModelVersion{};
   }
-
-  std::unique_ptr<test::TempDir> temp_;
-  common::FakeClock clock_{kNow};
-  catalog::Actor actor_{"alice", "test"};
-  std::unique_ptr<catalog::Workspace> workspace_;
 };
 
 TEST_F(TrainingServiceTest, EveryTaskTypeDeploysScoresAndRendersItsDocument) {

@@ -477,6 +477,17 @@ class Reader {
     return &value;
   }
 
+  // Calls fn(element, element_path) for each element of `array` (at `path`); every element
+  // must be an object. Stops at the first error.
+  template <typename Fn>
+  void ForEachObject(const json& array, const std::string& path, Fn&& fn) {
+    for (size_t index = 0; index < array.size() && ok(); ++index) {
+      const json* element = Element(array, index, path);
+      if (element == nullptr) break;
+      fn(element, Index(path, index));
+    }
+  }
+
   std::vector<std::string> StringArray(const json& object, std::string_view key,
                                        const std::string& path, bool required, size_t min_size) {
     std::vector<std::string> out;
@@ -616,10 +627,7 @@ void ParseLineage(Reader& reader, const json& document, Lineage* lineage) {
   if (const json* runs = reader.Array(*object, "upstream_runs", path, false, 0)) {
     lineage->upstream_runs.emplace();
     const std::string rpath = Join(path, "upstream_runs");
-    for (size_t index = 0; index < runs->size() && reader.ok(); ++index) {
-      const std::string epath = Index(rpath, index);
-      const json* run = reader.Element(*runs, index, rpath);
-      if (run == nullptr) break;
+    reader.ForEachObject(*runs, rpath, [&](const json* run, const std::string& epath) {
       reader.Keys(*run, epath,
                   {"run_id", "recipe", "recipe_type", "inputs", "outputs", "finished_at_utc"});
       UpstreamRun out;
@@ -630,17 +638,14 @@ void ParseLineage(Reader& reader, const json& document, Lineage* lineage) {
       out.outputs = reader.StringArray(*run, "outputs", epath, false, 0);
       out.finished_at_utc = reader.OptionalString(*run, "finished_at_utc", epath);
       lineage->upstream_runs->push_back(std::move(out));
-    }
+    });
   }
 }
 
 void ParseFeatures(Reader& reader, const json& document, std::vector<Feature>* features) {
   const json* array = reader.Array(document, "features", "");
   if (array == nullptr) return;
-  for (size_t index = 0; index < array->size() && reader.ok(); ++index) {
-    const std::string path = Index("features", index);
-    const json* object = reader.Element(*array, index, "features");
-    if (object == nullptr) break;
+  reader.ForEachObject(*array, "features", [&](const json* object, const std::string& path) {
     reader.Keys(*object, path, {"column", "type", "role", "handling", "dropped", "reason"});
     Feature out;
     out.column = reader.String(*object, "column", path);
@@ -654,7 +659,7 @@ void ParseFeatures(Reader& reader, const json& document, std::vector<Feature>* f
       out.reason = reader.OptionalString(*object, "reason", path);
     }
     features->push_back(std::move(out));
-  }
+  });
 }
 
 void ParseModel(Reader& reader, const json& document, ChosenModel* model) {
@@ -685,10 +690,7 @@ void ParseLeaderboard(Reader& reader, const json& document, Leaderboard* leaderb
   const json* trials = reader.Array(*object, "trials", path);
   if (trials == nullptr) return;
   const std::string tpath = Join(path, "trials");
-  for (size_t index = 0; index < trials->size() && reader.ok(); ++index) {
-    const std::string epath = Index(tpath, index);
-    const json* trial = reader.Element(*trials, index, tpath);
-    if (trial == nullptr) break;
+  reader.ForEachObject(*trials, tpath, [&](const json* trial, const std::string& epath) {
     reader.Keys(*trial, epath,
                 {"trial_id", "algorithm", "params", "cv_mean", "cv_std", "status", "message"});
     Trial out;
@@ -700,16 +702,13 @@ void ParseLeaderboard(Reader& reader, const json& document, Leaderboard* leaderb
     out.status = reader.String(*trial, "status", epath);
     out.message = reader.OptionalString(*trial, "message", epath);
     leaderboard->trials.push_back(std::move(out));
-  }
+  });
 }
 
 void ParseMetrics(Reader& reader, const json& document, std::vector<MetricRow>* metrics) {
   const json* array = reader.Array(document, "metrics", "");
   if (array == nullptr) return;
-  for (size_t index = 0; index < array->size() && reader.ok(); ++index) {
-    const std::string path = Index("metrics", index);
-    const json* object = reader.Element(*array, index, "metrics");
-    if (object == nullptr) break;
+  reader.ForEachObject(*array, "metrics", [&](const json* object, const std::string& path) {
     reader.Keys(*object, path, {"name", "cv_mean", "cv_std", "holdout"});
     MetricRow out;
     out.name = reader.String(*object, "name", path);
@@ -717,7 +716,7 @@ void ParseMetrics(Reader& reader, const json& document, std::vector<MetricRow>* 
     out.cv_std = reader.NullableNumber(*object, "cv_std", path, true, 0);
     out.holdout = reader.NullableNumber(*object, "holdout", path, true);
     metrics->push_back(std::move(out));
-  }
+  });
 }
 
 void ParsePerClass(Reader& reader, const json& section, std::vector<ClassMetrics>* out) {
@@ -726,10 +725,7 @@ void ParsePerClass(Reader& reader, const json& section, std::vector<ClassMetrics
   const json* classes = reader.Array(section, "classes", path, true, 2);
   if (classes == nullptr) return;
   const std::string cpath = Join(path, "classes");
-  for (size_t index = 0; index < classes->size() && reader.ok(); ++index) {
-    const std::string epath = Index(cpath, index);
-    const json* object = reader.Element(*classes, index, cpath);
-    if (object == nullptr) break;
+  reader.ForEachObject(*classes, cpath, [&](const json* object, const std::string& epath) {
     reader.Keys(*object, epath, {"class", "support", "precision", "recall", "f1", "auc"});
     ClassMetrics row;
     row.label = reader.String(*object, "class", epath, /*allow_empty=*/true);
@@ -739,7 +735,7 @@ void ParsePerClass(Reader& reader, const json& section, std::vector<ClassMetrics
     row.f1 = reader.NullableNumber(*object, "f1", epath, true, 0, 1);
     row.auc = reader.NullableNumber(*object, "auc", epath, false, 0, 1);
     out->push_back(std::move(row));
-  }
+  });
 }
 
 // Points [{x_key: .., y_key: ..}] with both coordinates in [lo, hi].
@@ -750,10 +746,7 @@ std::vector<ChartPoint> ParsePoints(Reader& reader, const json& object, const st
   const json* array = reader.Array(object, "points", path, true, min_size);
   if (array == nullptr) return points;
   const std::string ppath = Join(path, "points");
-  for (size_t index = 0; index < array->size() && reader.ok(); ++index) {
-    const std::string epath = Index(ppath, index);
-    const json* point = reader.Element(*array, index, ppath);
-    if (point == nullptr) break;
+  reader.ForEachObject(*array, ppath, [&](const json* point, const std::string& epath) {
     if (with_threshold) {
       reader.Keys(*point, epath, {x_key, y_key, "threshold"});
     } else {
@@ -766,7 +759,7 @@ std::vector<ChartPoint> ParsePoints(Reader& reader, const json& object, const st
     // must be a number if present (+infinity arrives as null in JSON).
     if (with_threshold) reader.NullableNumber(*point, "threshold", epath, false);
     points.push_back(out);
-  }
+  });
   return points;
 }
 
@@ -795,17 +788,14 @@ void ParseCalibration(Reader& reader, const json& section, Calibration* out) {
   const json* bins = reader.Array(section, "bins", path);
   if (bins == nullptr) return;
   const std::string bpath = Join(path, "bins");
-  for (size_t index = 0; index < bins->size() && reader.ok(); ++index) {
-    const std::string epath = Index(bpath, index);
-    const json* bin = reader.Element(*bins, index, bpath);
-    if (bin == nullptr) break;
+  reader.ForEachObject(*bins, bpath, [&](const json* bin, const std::string& epath) {
     reader.Keys(*bin, epath, {"mean_predicted", "observed_rate", "count"});
     CalibrationRow row;
     row.mean_predicted = reader.Number(*bin, "mean_predicted", epath, 0, 1);
     row.observed_rate = reader.Number(*bin, "observed_rate", epath, 0, 1);
     row.count = reader.Number(*bin, "count", epath, 0);
     out->bins.push_back(row);
-  }
+  });
 }
 
 void ParseGains(Reader& reader, const json& section, Gains* out) {
@@ -815,17 +805,14 @@ void ParseGains(Reader& reader, const json& section, Gains* out) {
   const json* points = reader.Array(section, "points", path);
   if (points == nullptr) return;
   const std::string ppath = Join(path, "points");
-  for (size_t index = 0; index < points->size() && reader.ok(); ++index) {
-    const std::string epath = Index(ppath, index);
-    const json* point = reader.Element(*points, index, ppath);
-    if (point == nullptr) break;
+  reader.ForEachObject(*points, ppath, [&](const json* point, const std::string& epath) {
     reader.Keys(*point, epath, {"fraction", "gain", "lift"});
     GainsRow row;
     row.fraction = reader.Number(*point, "fraction", epath, 0, 1);
     row.gain = reader.Number(*point, "gain", epath, 0, 1);
     row.lift = reader.NullableNumber(*point, "lift", epath, false, 0);
     out->points.push_back(row);
-  }
+  });
 }
 
 void ParseConfusion(Reader& reader, const json& section, Task task, Confusion* out) {
@@ -888,17 +875,14 @@ void ParseImportance(Reader& reader, const json& section, Importance* out) {
   const json* features = reader.Array(section, "features", path);
   if (features == nullptr) return;
   const std::string fpath = Join(path, "features");
-  for (size_t index = 0; index < features->size() && reader.ok(); ++index) {
-    const std::string epath = Index(fpath, index);
-    const json* feature = reader.Element(*features, index, fpath);
-    if (feature == nullptr) break;
+  reader.ForEachObject(*features, fpath, [&](const json* feature, const std::string& epath) {
     reader.Keys(*feature, epath, {"column", "mean_abs_shap", "gain"});
     ImportanceRow row;
     row.column = reader.String(*feature, "column", epath);
     row.mean_abs_shap = reader.Number(*feature, "mean_abs_shap", epath, 0);
     row.gain = reader.NullableNumber(*feature, "gain", epath, false, 0);
     out->features.push_back(std::move(row));
-  }
+  });
 }
 
 void ParseDependence(Reader& reader, const json& section, PartialDependence* out) {
@@ -909,10 +893,7 @@ void ParseDependence(Reader& reader, const json& section, PartialDependence* out
   const json* features = reader.Array(section, "features", path);
   if (features == nullptr) return;
   const std::string fpath = Join(path, "features");
-  for (size_t index = 0; index < features->size() && reader.ok(); ++index) {
-    const std::string epath = Index(fpath, index);
-    const json* feature = reader.Element(*features, index, fpath);
-    if (feature == nullptr) break;
+  reader.ForEachObject(*features, fpath, [&](const json* feature, const std::string& epath) {
     reader.Keys(*feature, epath, {"column", "kind", "points"});
     DependenceFeature one;
     one.column = reader.String(*feature, "column", epath);
@@ -924,23 +905,22 @@ void ParseDependence(Reader& reader, const json& section, PartialDependence* out
     one.numeric = kind == "numeric";
     const json* points = reader.Array(*feature, "points", epath);
     const std::string ppath = Join(epath, "points");
-    for (size_t p = 0; points != nullptr && p < points->size() && reader.ok(); ++p) {
-      const std::string ep = Index(ppath, p);
-      const json* point = reader.Element(*points, p, ppath);
-      if (point == nullptr) break;
-      reader.Keys(*point, ep, {"value", "mean_prediction"});
-      DependencePoint out_point;
-      if (one.numeric) {
-        out_point.value = reader.Number(*point, "value", ep);
-        out_point.label = FormatFixed(out_point.value, 4);
-      } else {
-        out_point.label = reader.String(*point, "value", ep, /*allow_empty=*/true);
-      }
-      out_point.mean_prediction = reader.Number(*point, "mean_prediction", ep);
-      one.points.push_back(std::move(out_point));
+    if (points != nullptr) {
+      reader.ForEachObject(*points, ppath, [&](const json* point, const std::string& ep) {
+        reader.Keys(*point, ep, {"value", "mean_prediction"});
+        DependencePoint out_point;
+        if (one.numeric) {
+          out_point.value = reader.Number(*point, "value", ep);
+          out_point.label = FormatFixed(out_point.value, 4);
+        } else {
+          out_point.label = reader.String(*point, "value", ep, /*allow_empty=*/true);
+        }
+        out_point.mean_prediction = reader.Number(*point, "mean_prediction", ep);
+        one.points.push_back(std::move(out_point));
+      });
     }
     out->features.push_back(std::move(one));
-  }
+  });
 }
 
 void ParseSubpopulations(Reader& reader, const json& section, Task task, Subpopulations* out) {
@@ -952,10 +932,7 @@ void ParseSubpopulations(Reader& reader, const json& section, Task task, Subpopu
   const json* groups = reader.Array(section, "groups", path);
   if (groups == nullptr) return;
   const std::string gpath = Join(path, "groups");
-  for (size_t index = 0; index < groups->size() && reader.ok(); ++index) {
-    const std::string epath = Index(gpath, index);
-    const json* group = reader.Element(*groups, index, gpath);
-    if (group == nullptr) break;
+  reader.ForEachObject(*groups, gpath, [&](const json* group, const std::string& epath) {
     reader.Keys(*group, epath, {"value", "rows", "positives", "values"});
     Group one;
     one.value = reader.String(*group, "value", epath, /*allow_empty=*/true);
@@ -966,7 +943,7 @@ void ParseSubpopulations(Reader& reader, const json& section, Task task, Subpopu
       reader.Fail(Join(epath, "positives"), "applies to binary tasks only; remove it");
     }
     const json* values = reader.Object(*group, "values", epath);
-    if (values == nullptr) break;
+    if (values == nullptr) return;  // the reader failed, so ForEachObject stops
     const std::string vpath = Join(epath, "values");
     for (auto it = values->begin(); it != values->end() && reader.ok(); ++it) {
       if (std::find(out->metrics.begin(), out->metrics.end(), it.key()) == out->metrics.end()) {
@@ -977,7 +954,7 @@ void ParseSubpopulations(Reader& reader, const json& section, Task task, Subpopu
       one.values.push_back(reader.NullableNumber(*values, metric, vpath, true));
     }
     out->groups.push_back(std::move(one));
-  }
+  });
 }
 
 void ParseEnvironment(Reader& reader, const json& document, Environment* out) {
